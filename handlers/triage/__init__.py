@@ -1,0 +1,1 @@
+"""Explainable triage of a stakeholder's request: type, urgency, duplicate, missing "why"."""

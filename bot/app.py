@@ -1,0 +1,135 @@
+"""The application: builds every part once and mounts the adapters on one aiohttp server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.playground.app import PlaygroundRoutes
+from adapters.playground.sender import PLATFORM as PLAYGROUND
+from adapters.playground.sender import PlaygroundSender
+from bot.clock import Clock, SystemClock
+from bot.delivery import DeliveryWorker, Sender
+from bot.pipeline import Pipeline
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from handlers.context import Defaults, Services
+from handlers.team import seed_demo
+from handlers.triage import Triager, default_triager
+from storage import migrate
+from storage.db import create_engine, create_sessionmaker
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Every long-lived part of a running Heatshield, built once from the settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    db: Database
+    services: Services
+    pipeline: Pipeline
+    worker: DeliveryWorker
+    scheduler: Scheduler
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, triager: Triager | None = None
+) -> Runtime:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    db = Database(create_sessionmaker(engine))
+    services = Services(
+        clock=clock,
+        triager_factory=(lambda: triager) if triager is not None else default_triager,
+        defaults=Defaults(
+            language=settings.default_language,
+            timezone=settings.default_timezone,
+            review_times=settings.default_review_times,
+        ),
+    )
+    senders: dict[str, Sender] = {PLAYGROUND: PlaygroundSender(db, clock)}
+    worker = DeliveryWorker(db, senders, clock, max_attempts=settings.outbox_max_attempts)
+    pipeline = Pipeline(db, services, on_outbox=worker.wake)
+    scheduler = Scheduler(db, services, pipeline, settings.scheduler_tick_seconds)
+    return Runtime(settings, engine, db, services, pipeline, worker, scheduler, senders)
+
+
+async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False) -> None:
+    """Bring the schema up to date and create the demo workspace on a first start."""
+    if upgrade:
+        await migrate.upgrade(runtime.engine)
+    if warm:
+        # Load the triage model before the first request, off the event loop.
+        await asyncio.to_thread(lambda: runtime.services.triager)
+    if runtime.settings.playground and runtime.settings.demo_workspace:
+        async with runtime.db.transaction() as uow:
+            if await seed_demo(uow, runtime.services.defaults, runtime.services.clock.now()):
+                log.info("Created the playground's demo workspace 'demo'")
+
+
+def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
+    """The aiohttp app; `background` starts the delivery worker and the scheduler with it."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_get("/healthz", _healthz(runtime))
+    if runtime.settings.playground:
+        PlaygroundRoutes(runtime.db, runtime.pipeline, runtime.worker.deliver_due).mount(app)
+        app.router.add_get("/", _redirect_to_playground)
+    if background:
+        app.cleanup_ctx.append(_background(runtime))
+    app.on_cleanup.append(_dispose(runtime))
+    return app
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _healthz(runtime: Runtime) -> Handler:
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("Health check: database unreachable: %s", exc)
+            body = {"status": "unavailable", "database": "unreachable"}
+            return web.json_response(body, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
+
+    return healthz
+
+
+async def _redirect_to_playground(_: web.Request) -> web.Response:
+    raise web.HTTPFound("/playground")
+
+
+def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def background(_: web.Application) -> AsyncIterator[None]:
+        worker = asyncio.create_task(
+            runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
+        )
+        runtime.scheduler.start()
+        yield
+        runtime.scheduler.stop()
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    return background
+
+
+def _dispose(runtime: Runtime) -> Callable[[web.Application], Awaitable[None]]:
+    async def dispose(_: web.Application) -> None:
+        await runtime.engine.dispose()
+
+    return dispose

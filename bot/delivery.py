@@ -1,0 +1,215 @@
+"""The outbox delivery worker: sends what handlers wrote, retrying until the platform takes it.
+
+A platform outage delays messages and loses none; a 429 waits for the platform's Retry-After.
+Each message is claimed in the database first, so several replicas never send one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.errors import HeatshieldError
+from bot.events import ConversationRef
+from bot.messages import OutboundMessage
+from storage.models import OutboxMessage
+from storage.repositories import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """What an adapter offers the worker: post a message, or rewrite one it posted."""
+
+    async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+        """Post the message; return the platform's reference to it (for later updates)."""
+        ...
+
+    async def update(
+        self, conversation: ConversationRef, delivered_ref: str, message: OutboundMessage
+    ) -> None: ...
+
+
+class RetryLaterError(HeatshieldError):
+    """The platform could not take the message now; try again (after `retry_after` seconds)."""
+
+    def __init__(self, problem: str, retry_after: float | None = None) -> None:
+        super().__init__(problem)
+        self.retry_after = retry_after
+
+
+class UndeliverableError(HeatshieldError):
+    """The platform refused the message for good (a deleted channel, a revoked token)."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    platform: str
+    kind: str
+    conversation: ConversationRef
+    message: OutboundMessage
+    attempts: int
+    updates_id: int | None
+
+
+def backoff(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter, as the platforms' rate-limit guidance asks."""
+    return random.uniform(base / 2, min(cap, base * 2**attempts))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        *,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(seconds=60),
+        batch_size: int = 50,
+    ) -> None:
+        self._db = db
+        self._senders = senders
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._lease = lease
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver now instead of at the next poll (called after a commit that wrote messages)."""
+        self._wake.set()
+
+    async def run(self, poll_seconds: float) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("Outbox delivery pass failed; trying again at the next poll")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            self._wake.clear()
+
+    async def deliver_due(self) -> int:
+        """One pass over the messages due now; returns how many were delivered."""
+        async with self._db.transaction() as uow:
+            due = await uow.outbox.due_ids(now=self._clock.now(), limit=self._batch_size)
+        delivered = 0
+        for message_id in due:
+            claimed = await self._claim(message_id)
+            if claimed is not None and await self._deliver(claimed):
+                delivered += 1
+        return delivered
+
+    async def _claim(self, message_id: int) -> Claimed | None:
+        async with self._db.transaction() as uow:
+            now = self._clock.now()
+            if not await uow.outbox.claim(message_id=message_id, now=now, lease=self._lease):
+                return None
+            row = await uow.outbox.get(message_id=message_id)
+            assert row is not None
+            return Claimed(
+                id=row.id,
+                platform=row.platform,
+                kind=row.kind,
+                conversation=ConversationRef.model_validate(row.conversation),
+                message=OutboundMessage.model_validate(row.message),
+                attempts=row.attempts,
+                updates_id=row.updates_id,
+            )
+
+    async def _deliver(self, claimed: Claimed) -> bool:
+        sender = self._senders.get(claimed.platform)
+        if sender is None:
+            await self._retry(claimed, f"no adapter for platform {claimed.platform!r}", None)
+            return False
+        try:
+            if claimed.kind == "update":
+                return await self._update(sender, claimed)
+            ref = await sender.send(claimed.conversation, claimed.message)
+        except RetryLaterError as exc:
+            await self._retry(claimed, str(exc), exc.retry_after)
+            return False
+        except UndeliverableError as exc:
+            await self._give_up(claimed, str(exc))
+            return False
+        except Exception as exc:
+            log.exception("Sending outbox message %s failed", claimed.id)
+            await self._retry(claimed, f"{type(exc).__name__}: {exc}", None)
+            return False
+        await self._mark_sent(claimed.id, ref)
+        return True
+
+    async def _update(self, sender: Sender, claimed: Claimed) -> bool:
+        async with self._db.transaction() as uow:
+            original = await uow.outbox.get(message_id=claimed.updates_id or -1)
+            original_ref = original.delivered_ref if original else None
+            original_status = original.status if original else "failed"
+        if original_status == "failed" or original is None:
+            await self._give_up(claimed, "the message to update was never delivered")
+            return False
+        if original_ref is None:
+            # The card itself is not out yet: update after it, without spending an attempt.
+            await self._postpone(claimed.id, timedelta(seconds=1))
+            return False
+        await sender.update(claimed.conversation, original_ref, claimed.message)
+        await self._mark_sent(claimed.id, original_ref)
+        return True
+
+    async def _mark_sent(self, message_id: int, ref: str) -> None:
+        async with self._db.transaction() as uow:
+            row = await uow.outbox.get(message_id=message_id)
+            assert row is not None
+            row.status = "sent"
+            row.delivered_ref = ref
+            row.sent_at = self._clock.now()
+            row.claimed_until = None
+
+    async def _retry(self, claimed: Claimed, problem: str, retry_after: float | None) -> None:
+        attempts = claimed.attempts + 1
+        if attempts >= self._max_attempts:
+            await self._give_up(claimed, problem)
+            return
+        delay = retry_after if retry_after is not None else backoff(attempts)
+        log.warning(
+            "Outbox message %s not delivered (%s); attempt %s, next in %.1fs",
+            claimed.id,
+            problem,
+            attempts,
+            delay,
+        )
+        async with self._db.transaction() as uow:
+            row = await self._row(uow, claimed.id)
+            row.attempts = attempts
+            row.last_error = problem[:2000]
+            row.next_attempt_at = self._clock.now() + timedelta(seconds=delay)
+            row.claimed_until = None
+
+    async def _postpone(self, message_id: int, delay: timedelta) -> None:
+        async with self._db.transaction() as uow:
+            row = await self._row(uow, message_id)
+            row.next_attempt_at = self._clock.now() + delay
+            row.claimed_until = None
+
+    async def _give_up(self, claimed: Claimed, problem: str) -> None:
+        log.error("Outbox message %s could not be delivered: %s", claimed.id, problem)
+        async with self._db.transaction() as uow:
+            row = await self._row(uow, claimed.id)
+            row.status = "failed"
+            row.attempts = claimed.attempts + 1
+            row.last_error = problem[:2000]
+            row.claimed_until = None
+
+    @staticmethod
+    async def _row(uow: UnitOfWork, message_id: int) -> OutboxMessage:
+        row = await uow.outbox.get(message_id=message_id)
+        assert row is not None
+        return row

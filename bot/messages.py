@@ -1,0 +1,70 @@
+"""Neutral outbound messages: handlers write these, each adapter renders them its own way."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class InputSpec(BaseModel):
+    """Something the person fills in before the click counts (a date, a reason, a question)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["text", "date"]
+    label: str
+    required: bool = True
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    action_id: str
+    value: str
+    style: Literal["primary", "danger"] | None = None
+    input: InputSpec | None = None
+
+
+class Field(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str
+
+
+class Section(BaseModel):
+    """One block of a card: usually one backlog item with its facts and decision buttons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Names what the section shows ("item:12"), so a later update can find it again.
+    key: str | None = None
+    title: str | None = None
+    text: str | None = None
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+
+class OutboundMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def buttons(self) -> tuple[Button, ...]:
+        return tuple(button for section in self.sections for button in section.buttons)
+
+    def replace_section(self, key: str, section: Section) -> OutboundMessage:
+        return OutboundMessage(
+            text=self.text,
+            sections=tuple(section if old.key == key else old for old in self.sections),
+        )
+
+    def without_buttons(self) -> OutboundMessage:
+        return OutboundMessage(
+            text=self.text,
+            sections=tuple(section.model_copy(update={"buttons": ()}) for section in self.sections),
+        )

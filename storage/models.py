@@ -1,0 +1,263 @@
+"""The database model: SQLAlchemy 2 declarative classes, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores timezone-aware datetimes as UTC; SQLite hands back naive ones, so re-attach UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}  # noqa: RUF012
+
+
+class Role(StrEnum):
+    PO = "po"
+    DELEGATE = "delegate"
+    COACH = "coach"
+    MEMBER = "member"
+    STAKEHOLDER = "stakeholder"
+
+
+class Source(StrEnum):
+    DIRECT = "direct"
+    CHANNEL = "channel"
+    BACK_DOOR = "back_door"
+
+
+class ItemType(StrEnum):
+    INCIDENT = "incident"
+    BUG = "bug"
+    FEATURE = "feature"
+    QUESTION = "question"
+
+
+class ItemStatus(StrEnum):
+    QUEUED = "queued"
+    NEEDS_INFO = "needs_info"
+    APPROVED = "approved"
+    DEFERRED = "deferred"
+    DECLINED = "declined"
+    MERGED = "merged"
+    DONE = "done"
+
+
+OPEN_STATUSES = (ItemStatus.QUEUED, ItemStatus.NEEDS_INFO, ItemStatus.DEFERRED)
+UNDECIDED_STATUSES = (ItemStatus.QUEUED, ItemStatus.NEEDS_INFO)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    review_times: Mapped[str] = mapped_column(String(255))
+    # The latest review slot whose batch went out; the scheduler claims a slot by moving it.
+    last_review_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("workspace_id", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform_user_id: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(16), default=Role.STAKEHOLDER)
+    # Where to reach this person one-to-one (a DM), as a serialised ConversationRef.
+    direct_conversation: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+    workspace: Mapped[Workspace] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.platform_user_id
+
+
+class InboundRecord(Base):
+    """Every inbound event as it arrived, committed before the platform is acknowledged."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    workspace_external_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    event: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    stakeholder_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    clarification: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    # Where the stakeholder asked: the outcome is told there.
+    conversation: Mapped[dict[str, Any]]
+    inbound_key: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime]
+
+    stakeholder: Mapped[Person] = relationship(foreign_keys=[stakeholder_id], lazy="joined")
+    forwarded_by: Mapped[Person | None] = relationship(foreign_keys=[forwarded_by_id])
+
+
+class BacklogItem(Base):
+    __tablename__ = "backlog_items"
+    __table_args__ = (Index("ix_backlog_items_workspace_status", "workspace_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool]
+    needs_info: Mapped[bool]
+    rank: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(16))
+    deferred_until: Mapped[datetime | None]
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("backlog_items.id"))
+    duplicate_score: Mapped[float | None]
+    reasons: Mapped[list[Any]]
+    embedding: Mapped[list[Any] | None]
+    # A question to the stakeholder that waits for an answer, and who asked it.
+    pending_question: Mapped[str | None] = mapped_column(Text)
+    question_asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    request: Mapped[Request] = relationship(lazy="joined", innerjoin=True)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("backlog_items.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    decided_at: Mapped[datetime]
+
+    actor: Mapped[Person] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """An action someone tried and was refused."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    platform: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to send (or a sent one to update), written with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    conversation: Mapped[dict[str, Any]]
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    message: Mapped[dict[str, Any]]
+    # "send" posts a new message; "update" rewrites the message sent by `updates_id`.
+    kind: Mapped[str] = mapped_column(String(16), default="send")
+    updates_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    delivered_ref: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class CardItem(Base):
+    """Which backlog items a sent card shows, so a decision can update every card showing it."""
+
+    __tablename__ = "card_items"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("backlog_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class PlaygroundMessage(Base):
+    """The playground's inbox: what the bot sent each person, kept in the database."""
+
+    __tablename__ = "playground_messages"
+    __table_args__ = (Index("ix_playground_messages_inbox", "workspace", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    message: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]

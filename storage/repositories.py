@@ -1,0 +1,442 @@
+"""Narrow repositories over SQLAlchemy: keyword-only lookups, no SQL outside this module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import (
+    OPEN_STATUSES,
+    UNDECIDED_STATUSES,
+    AuditEntry,
+    BacklogItem,
+    CardItem,
+    Decision,
+    InboundRecord,
+    ItemStatus,
+    OutboxMessage,
+    Person,
+    PlaygroundMessage,
+    Request,
+    Workspace,
+)
+
+
+class WorkspaceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, *, platform: str, external_id: str) -> Workspace | None:
+        return await self._session.scalar(
+            select(Workspace).where(
+                Workspace.platform == platform, Workspace.external_id == external_id
+            )
+        )
+
+    async def by_id(self, *, workspace_id: int) -> Workspace | None:
+        return await self._session.get(Workspace, workspace_id)
+
+    async def all(self, *, platform: str | None = None) -> Sequence[Workspace]:
+        query = select(Workspace).order_by(Workspace.id)
+        if platform is not None:
+            query = query.where(Workspace.platform == platform)
+        return (await self._session.scalars(query)).all()
+
+    async def add(self, workspace: Workspace) -> Workspace:
+        self._session.add(workspace)
+        await self._session.flush()
+        return workspace
+
+    async def claim_review(self, *, workspace_id: int, slot: datetime) -> bool:
+        """Move the workspace's last review to `slot` unless another process already did."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(Workspace)
+            .where(
+                Workspace.id == workspace_id,
+                or_(Workspace.last_review_at.is_(None), Workspace.last_review_at < slot),
+            )
+            .values(last_review_at=slot)
+        )
+        return result.rowcount == 1
+
+
+class PersonRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, *, workspace_id: int, user_id: str) -> Person | None:
+        return await self._session.scalar(
+            select(Person).where(
+                Person.workspace_id == workspace_id, Person.platform_user_id == user_id
+            )
+        )
+
+    async def by_id(self, *, person_id: int) -> Person | None:
+        return await self._session.get(Person, person_id)
+
+    async def add(self, person: Person) -> Person:
+        self._session.add(person)
+        await self._session.flush()
+        return person
+
+    async def with_roles(self, *, workspace_id: int, roles: Sequence[str]) -> Sequence[Person]:
+        return (
+            await self._session.scalars(
+                select(Person)
+                .where(Person.workspace_id == workspace_id, Person.role.in_(roles))
+                .order_by(Person.id)
+            )
+        ).all()
+
+    async def in_workspace(self, *, workspace_id: int) -> Sequence[Person]:
+        return (
+            await self._session.scalars(
+                select(Person).where(Person.workspace_id == workspace_id).order_by(Person.id)
+            )
+        ).all()
+
+
+class InboundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, *, platform: str, key: str) -> InboundRecord | None:
+        return await self._session.scalar(
+            select(InboundRecord).where(
+                InboundRecord.platform == platform, InboundRecord.idempotency_key == key
+            )
+        )
+
+    async def add(self, record: InboundRecord) -> bool:
+        """Store the record; False when an inbound with the same key is already there."""
+        try:
+            async with self._session.begin_nested():
+                self._session.add(record)
+        except IntegrityError:
+            return False
+        return True
+
+    async def finish(self, *, platform: str, key: str, now: datetime) -> bool:
+        """Mark the inbound handled; False when it was not pending (handled elsewhere)."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(InboundRecord)
+            .where(
+                InboundRecord.platform == platform,
+                InboundRecord.idempotency_key == key,
+                InboundRecord.status == "pending",
+            )
+            .values(status="done", processed_at=now)
+        )
+        return result.rowcount == 1
+
+    async def fail(self, *, platform: str, key: str, error: str, now: datetime) -> None:
+        await self._session.execute(
+            update(InboundRecord)
+            .where(InboundRecord.platform == platform, InboundRecord.idempotency_key == key)
+            .values(status="failed", error=error, processed_at=now)
+        )
+
+    async def unfinished(self, *, received_before: datetime) -> Sequence[InboundRecord]:
+        return (
+            await self._session.scalars(
+                select(InboundRecord)
+                .where(
+                    InboundRecord.status == "pending",
+                    InboundRecord.received_at < received_before,
+                )
+                .order_by(InboundRecord.id)
+            )
+        ).all()
+
+
+class BacklogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, request: Request, item: BacklogItem) -> BacklogItem:
+        self._session.add(request)
+        await self._session.flush()
+        item.request_id = request.id
+        item.request = request
+        self._session.add(item)
+        await self._session.flush()
+        return item
+
+    async def get(self, *, workspace_id: int, item_id: int) -> BacklogItem | None:
+        return await self._session.scalar(
+            select(BacklogItem).where(
+                BacklogItem.workspace_id == workspace_id, BacklogItem.id == item_id
+            )
+        )
+
+    async def get_for_update(self, *, workspace_id: int, item_id: int) -> BacklogItem | None:
+        """The item, locked on PostgreSQL so two deciders cannot both win."""
+        return await self._session.scalar(
+            select(BacklogItem)
+            .where(BacklogItem.workspace_id == workspace_id, BacklogItem.id == item_id)
+            .with_for_update(of=BacklogItem)
+        )
+
+    async def open_items(self, *, workspace_id: int) -> Sequence[BacklogItem]:
+        return await self._items(workspace_id, BacklogItem.status.in_(OPEN_STATUSES))
+
+    async def candidates_for_duplicates(self, *, workspace_id: int) -> Sequence[BacklogItem]:
+        """Items a new request may duplicate: open ones and those on the backlog."""
+        statuses = (*OPEN_STATUSES, ItemStatus.APPROVED)
+        return await self._items(workspace_id, BacklogItem.status.in_(statuses))
+
+    async def queue(self, *, workspace_id: int) -> Sequence[BacklogItem]:
+        return (
+            await self._session.scalars(
+                select(BacklogItem)
+                .where(
+                    BacklogItem.workspace_id == workspace_id,
+                    BacklogItem.status.in_(UNDECIDED_STATUSES),
+                )
+                .order_by(BacklogItem.urgent.desc(), BacklogItem.id)
+            )
+        ).all()
+
+    async def backlog(self, *, workspace_id: int, limit: int) -> Sequence[BacklogItem]:
+        return (
+            await self._session.scalars(
+                select(BacklogItem)
+                .where(
+                    BacklogItem.workspace_id == workspace_id,
+                    BacklogItem.status == ItemStatus.APPROVED,
+                )
+                .order_by(BacklogItem.rank, BacklogItem.id)
+                .limit(limit)
+            )
+        ).all()
+
+    async def of_stakeholder(self, *, person_id: int, limit: int) -> Sequence[BacklogItem]:
+        return (
+            await self._session.scalars(
+                select(BacklogItem)
+                .join(Request, BacklogItem.request_id == Request.id)
+                .where(Request.stakeholder_id == person_id)
+                .order_by(BacklogItem.id.desc())
+                .limit(limit)
+            )
+        ).all()
+
+    async def awaiting_answer(self, *, person_id: int) -> BacklogItem | None:
+        """The newest item of this stakeholder with a question still open."""
+        return await self._session.scalar(
+            select(BacklogItem)
+            .join(Request, BacklogItem.request_id == Request.id)
+            .where(
+                Request.stakeholder_id == person_id,
+                BacklogItem.status == ItemStatus.NEEDS_INFO,
+                BacklogItem.pending_question.is_not(None),
+            )
+            .order_by(BacklogItem.id.desc())
+            .limit(1)
+        )
+
+    async def merged_into(self, *, item_id: int) -> Sequence[BacklogItem]:
+        return await self._items_where(
+            BacklogItem.duplicate_of_id == item_id, BacklogItem.status == ItemStatus.MERGED
+        )
+
+    async def rank_bounds(self, *, workspace_id: int) -> tuple[float | None, float | None]:
+        row = (
+            await self._session.execute(
+                select(func.min(BacklogItem.rank), func.max(BacklogItem.rank)).where(
+                    BacklogItem.workspace_id == workspace_id,
+                    BacklogItem.status == ItemStatus.APPROVED,
+                )
+            )
+        ).one()
+        return row[0], row[1]
+
+    async def due_deferred(self, *, now: datetime) -> Sequence[BacklogItem]:
+        return await self._items_where(
+            BacklogItem.status == ItemStatus.DEFERRED, BacklogItem.deferred_until <= now
+        )
+
+    async def requeue(self, *, item_id: int) -> BacklogItem | None:
+        """Put a deferred item back in the queue; None when it is not deferred (any more)."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(BacklogItem)
+            .where(BacklogItem.id == item_id, BacklogItem.status == ItemStatus.DEFERRED)
+            .values(status=ItemStatus.QUEUED, deferred_until=None)
+        )
+        if result.rowcount != 1:
+            return None
+        return await self._session.get(BacklogItem, item_id, populate_existing=True)
+
+    async def all_with_requests(self, *, workspace_id: int | None) -> Sequence[BacklogItem]:
+        query = select(BacklogItem).order_by(BacklogItem.id)
+        if workspace_id is not None:
+            query = query.where(BacklogItem.workspace_id == workspace_id)
+        return (await self._session.scalars(query)).all()
+
+    async def _items(self, workspace_id: int, condition: Any) -> Sequence[BacklogItem]:
+        return await self._items_where(BacklogItem.workspace_id == workspace_id, condition)
+
+    async def _items_where(self, *conditions: Any) -> Sequence[BacklogItem]:
+        return (
+            await self._session.scalars(
+                select(BacklogItem).where(and_(*conditions)).order_by(BacklogItem.id)
+            )
+        ).all()
+
+
+class DecisionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, decision: Decision) -> None:
+        self._session.add(decision)
+        await self._session.flush()
+
+    async def latest(self, *, item_id: int) -> Decision | None:
+        return await self._session.scalar(
+            select(Decision)
+            .where(Decision.item_id == item_id)
+            .order_by(Decision.id.desc())
+            .limit(1)
+        )
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._session.add(entry)
+        await self._session.flush()
+
+    async def entries(self, *, workspace_id: int | None = None) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if workspace_id is not None:
+            query = query.where(AuditEntry.workspace_id == workspace_id)
+        return (await self._session.scalars(query)).all()
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, message: OutboxMessage, *, item_ids: Sequence[int] = ()) -> OutboxMessage:
+        self._session.add(message)
+        await self._session.flush()
+        for item_id in item_ids:
+            self._session.add(CardItem(outbox_id=message.id, item_id=item_id))
+        return message
+
+    async def get(self, *, message_id: int) -> OutboxMessage | None:
+        return await self._session.get(OutboxMessage, message_id)
+
+    async def cards_showing(self, *, item_id: int) -> Sequence[OutboxMessage]:
+        return (
+            await self._session.scalars(
+                select(OutboxMessage)
+                .join(CardItem, CardItem.outbox_id == OutboxMessage.id)
+                .where(CardItem.item_id == item_id, OutboxMessage.kind == "send")
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+
+    async def due_ids(self, *, now: datetime, limit: int) -> Sequence[int]:
+        return (
+            await self._session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(
+                        OutboxMessage.claimed_until.is_(None),
+                        OutboxMessage.claimed_until < now,
+                    ),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        ).all()
+
+    async def claim(self, *, message_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take the message for sending unless another worker holds it."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == "pending",
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .values(claimed_until=now + lease)
+        )
+        return result.rowcount == 1
+
+    async def pending_count(self) -> int:
+        return int(
+            await self._session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+            )
+            or 0
+        )
+
+
+class PlaygroundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, message: PlaygroundMessage) -> PlaygroundMessage:
+        self._session.add(message)
+        await self._session.flush()
+        return message
+
+    async def get(self, *, message_id: int) -> PlaygroundMessage | None:
+        return await self._session.get(PlaygroundMessage, message_id)
+
+    async def inbox(
+        self, *, workspace: str, user_id: str, after_id: int = 0
+    ) -> Sequence[PlaygroundMessage]:
+        return (
+            await self._session.scalars(
+                select(PlaygroundMessage)
+                .where(
+                    PlaygroundMessage.workspace == workspace,
+                    PlaygroundMessage.user_id == user_id,
+                    PlaygroundMessage.id > after_id,
+                )
+                .order_by(PlaygroundMessage.id)
+            )
+        ).all()
+
+
+class UnitOfWork:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.workspaces = WorkspaceRepository(session)
+        self.people = PersonRepository(session)
+        self.inbound = InboundRepository(session)
+        self.backlog = BacklogRepository(session)
+        self.decisions = DecisionRepository(session)
+        self.audit = AuditRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.playground = PlaygroundRepository(session)
+
+
+class Database:
+    """Hands out one transaction per use: committed when the block ends, rolled back on error."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with self._sessionmaker() as session, session.begin():
+            yield UnitOfWork(session)

@@ -1,0 +1,123 @@
+"""The playground: chat as any person of a workspace in a web page, no credentials needed.
+
+Every message goes the same way as Slack's and Teams': stored, handled, and answered through
+the outbox; the playground's "platform" is an inbox table, so it survives restarts and replicas.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from adapters.playground.render import inbox_entry
+from adapters.playground.translate import (
+    PLATFORM,
+    ActionBody,
+    MessageBody,
+    action_event,
+    message_event,
+    parse,
+)
+from bot.errors import InvalidInputError, NotFoundError
+from bot.pipeline import Pipeline
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+
+
+class PlaygroundRoutes:
+    def __init__(
+        self, db: Database, pipeline: Pipeline, deliver: Callable[[], Awaitable[int]]
+    ) -> None:
+        self._db = db
+        self._pipeline = pipeline
+        self._deliver = deliver
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/playground", self.page)
+        app.router.add_get("/playground/", self.page)
+        app.router.add_get("/playground/api/workspaces", self.workspaces)
+        app.router.add_post("/playground/api/messages", self.post_message)
+        app.router.add_post("/playground/api/actions", self.post_action)
+        app.router.add_get("/playground/api/inbox", self.inbox)
+
+    async def page(self, _: web.Request) -> web.Response:
+        html = (resources.files("adapters.playground") / "static" / "index.html").read_text()
+        return web.Response(text=html, content_type="text/html")
+
+    async def workspaces(self, _: web.Request) -> web.Response:
+        async with self._db.transaction() as uow:
+            result = []
+            for workspace in await uow.workspaces.all(platform=PLATFORM):
+                people = await uow.people.in_workspace(workspace_id=workspace.id)
+                result.append(
+                    {
+                        "workspace": workspace.external_id,
+                        "name": workspace.name,
+                        "people": [
+                            {"user": p.platform_user_id, "name": p.name, "role": p.role}
+                            for p in people
+                        ],
+                    }
+                )
+        return web.json_response({"workspaces": result})
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        return await self._receive(request, lambda body: message_event(parse(MessageBody, body)))
+
+    async def post_action(self, request: web.Request) -> web.Response:
+        return await self._receive(request, lambda body: action_event(parse(ActionBody, body)))
+
+    async def inbox(self, request: web.Request) -> web.Response:
+        try:
+            workspace = _required(request.query, "workspace")
+            user = _required(request.query, "user")
+            after = int(request.query.get("after", "0"))
+            await self._ensure_workspace(workspace)
+        except ValueError:
+            return _error(400, "after: must be a whole number")
+        except InvalidInputError as exc:
+            return _error(400, str(exc))
+        except NotFoundError as exc:
+            return _error(404, str(exc))
+        async with self._db.transaction() as uow:
+            rows = await uow.playground.inbox(workspace=workspace, user_id=user, after_id=after)
+            messages = [inbox_entry(row) for row in rows]
+        return web.json_response({"messages": messages})
+
+    async def _receive(self, request: web.Request, translate: Callable[[Any], Any]) -> web.Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body: not valid JSON")
+        try:
+            event = translate(body)
+            await self._ensure_workspace(event.conversation.workspace)
+        except InvalidInputError as exc:
+            return _error(400, str(exc))
+        except NotFoundError as exc:
+            return _error(404, str(exc))
+        fresh = await self._pipeline.receive(event)
+        delivered = await self._deliver()
+        return web.json_response({"accepted": True, "duplicate": not fresh, "delivered": delivered})
+
+    async def _ensure_workspace(self, workspace: str) -> None:
+        async with self._db.transaction() as uow:
+            if await uow.workspaces.get(platform=PLATFORM, external_id=workspace) is None:
+                raise NotFoundError("playground workspace", workspace)
+
+
+def _required(query: Any, name: str) -> str:
+    value = query.get(name, "")
+    if not value:
+        raise InvalidInputError(name, "is required")
+    return str(value)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

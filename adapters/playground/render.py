@@ -1,0 +1,29 @@
+"""Inbox rows as the playground page and API show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import OutboundMessage
+from storage.models import PlaygroundMessage
+
+
+def inbox_entry(row: PlaygroundMessage) -> dict[str, Any]:
+    message = OutboundMessage.model_validate(row.message)
+    return {
+        "id": row.id,
+        "text": message.text,
+        "sections": [section.model_dump(mode="json") for section in message.sections],
+        "buttons": [
+            {
+                "label": button.label,
+                "action_id": button.action_id,
+                "value": button.value,
+                "style": button.style,
+                "input": button.input.model_dump(mode="json") if button.input else None,
+            }
+            for button in message.buttons
+        ],
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
+    }

@@ -1,0 +1,131 @@
+"""Chat commands in English and Dutch: help, queue, backlog and status."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from bot.events import MessageEvent
+from bot.messages import Field, OutboundMessage, Section
+from handlers import outbox
+from handlers.cards import item_section, status_name, type_name
+from handlers.context import Context
+from handlers.intake import DECIDER_ROLES, duplicate_of
+from storage.models import Person, Role
+
+Command = Callable[[MessageEvent, Context], Awaitable[None]]
+
+QUEUE_PAGE = 15
+BACKLOG_PAGE = 10
+STATUS_PAGE = 10
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^\w ]+", "", text.lower()).strip()
+
+
+async def help_command(event: MessageEvent, ctx: Context) -> None:
+    tr = ctx.tr
+    lines = [
+        tr.t("Send me your request in a sentence or two: what you need, and why."),
+        tr.t("status: your requests and where they stand."),
+        tr.t("backlog: the top of the backlog."),
+    ]
+    if ctx.actor.role in DECIDER_ROLES:
+        lines.append(tr.t("queue: the requests waiting for your decision."))
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text="\n".join(lines)))
+
+
+async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
+    """The triage queue as one message with a section per item, or None when it is empty."""
+    items = await ctx.uow.backlog.queue(workspace_id=ctx.workspace.id)
+    if not items:
+        return None
+    tr = ctx.translator_for(person)
+    shown = items[:QUEUE_PAGE]
+    text = tr.t("Triage queue: {count} requests waiting for a decision.", count=len(items))
+    if len(items) > len(shown):
+        text += " " + tr.t(
+            "Showing the first {shown}; say 'queue' again for the rest.", shown=len(shown)
+        )
+    sections = [item_section(tr, item, await duplicate_of(ctx, item)) for item in shown]
+    return OutboundMessage(text=text, sections=tuple(sections))
+
+
+async def queue_command(event: MessageEvent, ctx: Context) -> None:
+    tr = ctx.tr
+    if ctx.actor.role not in DECIDER_ROLES:
+        await outbox.reply(
+            ctx,
+            event.conversation,
+            OutboundMessage(text=tr.t("The triage queue is for the PO and their delegates.")),
+        )
+        return
+    batch = await queue_batch(ctx, ctx.actor)
+    if batch is None:
+        await outbox.reply(
+            ctx, event.conversation, OutboundMessage(text=tr.t("The triage queue is empty."))
+        )
+        return
+    item_ids = [int(section.key.split(":")[1]) for section in batch.sections if section.key]
+    await outbox.send(ctx, event.conversation, batch, recipient=ctx.actor, item_ids=item_ids)
+
+
+async def backlog_command(event: MessageEvent, ctx: Context) -> None:
+    tr = ctx.tr
+    items = await ctx.uow.backlog.backlog(workspace_id=ctx.workspace.id, limit=BACKLOG_PAGE)
+    if not items:
+        message = OutboundMessage(text=tr.t("The backlog is empty."))
+    else:
+        message = OutboundMessage(
+            text=tr.t("Top of the backlog:"),
+            sections=tuple(
+                Section(
+                    title=f"{position}. #{item.id} {item.title}",
+                    fields=(Field(label=tr.t("Type"), value=type_name(tr, item)),),
+                )
+                for position, item in enumerate(items, start=1)
+            ),
+        )
+    await outbox.reply(ctx, event.conversation, message)
+
+
+async def status_command(event: MessageEvent, ctx: Context) -> None:
+    tr = ctx.tr
+    items = await ctx.uow.backlog.of_stakeholder(person_id=ctx.actor.id, limit=STATUS_PAGE)
+    if not items:
+        message = OutboundMessage(text=tr.t("You have no requests yet."))
+    else:
+        message = OutboundMessage(
+            text=tr.t("Your requests:"),
+            sections=tuple(
+                Section(
+                    title=f"#{item.id} {item.title}",
+                    fields=(Field(label=tr.t("Status"), value=status_name(tr, item.status)),),
+                )
+                for item in items
+            ),
+        )
+    await outbox.reply(ctx, event.conversation, message)
+
+
+COMMANDS: dict[str, Command] = {
+    "help": help_command,
+    "hulp": help_command,
+    "queue": queue_command,
+    "wachtrij": queue_command,
+    "backlog": backlog_command,
+    "status": status_command,
+    "status of my requests": status_command,
+    "my requests": status_command,
+    "mijn verzoeken": status_command,
+    "status van mijn verzoeken": status_command,
+}
+
+
+def find_command(text: str) -> Command | None:
+    """A message is a command only when it is one of the command phrases, nothing more."""
+    return COMMANDS.get(normalise(text))
+
+
+__all__ = ["COMMANDS", "Role", "find_command", "queue_batch"]

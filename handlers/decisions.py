@@ -1,0 +1,283 @@
+"""The PO's decisions, one click each; the stakeholder always hears the outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import HeatshieldError
+from bot.events import ActionEvent, ConversationRef
+from bot.i18n import N_, Translator
+from bot.messages import OutboundMessage
+from handlers import outbox
+from handlers.cards import status_name, with_outcome
+from handlers.context import Context, timezone_of
+from handlers.intake import duplicate_of
+from handlers.registry import on_action
+from handlers.schedule import next_review, parse_review_times
+from handlers.texts import day_text
+from storage.models import (
+    UNDECIDED_STATUSES,
+    BacklogItem,
+    Decision,
+    ItemStatus,
+    Person,
+)
+
+log = logging.getLogger(__name__)
+MAX_REASON_LENGTH = 2_000
+
+
+class DecisionInputError(HeatshieldError):
+    """A decision that cannot be made as asked; carries the text for the decider."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+async def load_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None:
+    """The item the button is for, or None after telling the decider why not."""
+    tr = ctx.tr
+    try:
+        item_id = int(event.value)
+    except ValueError:
+        item_id = -1
+    item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
+    if item is None:
+        await tell(ctx, event, tr.t("I can't find that request; it may have been removed."))
+        return None
+    if item.status not in UNDECIDED_STATUSES:
+        await tell(ctx, event, await already_decided_text(ctx, tr, item))
+        return None
+    return item
+
+
+async def already_decided_text(ctx: Context, tr: Translator, item: BacklogItem) -> str:
+    latest = await ctx.uow.decisions.latest(item_id=item.id)
+    who = latest.actor.name if latest else "?"
+    return tr.t(
+        "#{id} has already been decided ({status}, by {who}); nobody was notified again.",
+        id=item.id,
+        status=status_name(tr, item.status),
+        who=who,
+    )
+
+
+async def tell(ctx: Context, event: ActionEvent, text: str) -> None:
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+
+
+async def record(
+    ctx: Context,
+    item: BacklogItem,
+    action: str,
+    *,
+    reason: str | None = None,
+    **detail: str,
+) -> None:
+    now = ctx.clock.now()
+    item.decided_at = now
+    await ctx.uow.decisions.add(
+        Decision(
+            item_id=item.id,
+            actor_id=ctx.actor.id,
+            action=action,
+            reason=reason,
+            detail=dict(detail),
+            decided_at=now,
+        )
+    )
+
+
+async def close_cards(ctx: Context, item: BacklogItem, outcome_msgid: str, **params: str) -> None:
+    """Every card showing the item now shows the outcome, in its reader's language, no buttons."""
+
+    def rewrite(message: OutboundMessage, reader: Person | None) -> OutboundMessage:
+        tr = ctx.translator_for(reader) if reader else ctx.tr
+        outcome = tr.t(outcome_msgid, who=ctx.actor.name, **params)
+        return with_outcome(message, item, outcome)
+
+    await outbox.update_cards(ctx, item, rewrite)
+
+
+Compose = Callable[[Translator, BacklogItem, Person], str]
+
+
+async def tell_stakeholders(ctx: Context, item: BacklogItem, compose: Compose) -> None:
+    """The item's stakeholder, and those of requests merged into it, each in their own words."""
+    merged = await ctx.uow.backlog.merged_into(item_id=item.id)
+    for subject in (item, *merged):
+        stakeholder = subject.request.stakeholder
+        text = compose(ctx.translator_for(stakeholder), subject, stakeholder)
+        conversation = ConversationRef.model_validate(subject.request.conversation)
+        await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
+
+
+@on_action("approve_top", "approve_bottom")
+async def approve(event: ActionEvent, ctx: Context) -> None:
+    item = await load_undecided(event, ctx)
+    if item is None:
+        return
+    top = event.action_id == "approve_top"
+    lowest, highest = await ctx.uow.backlog.rank_bounds(workspace_id=ctx.workspace.id)
+    if top:
+        item.rank = (lowest if lowest is not None else 0.0) - 1.0
+    else:
+        item.rank = (highest if highest is not None else 0.0) + 1.0
+    item.status = ItemStatus.APPROVED
+    await record(ctx, item, "approve", position="top" if top else "bottom")
+    if top:
+        await close_cards(ctx, item, "Approved by {who}, at the top of the backlog.")
+    else:
+        await close_cards(ctx, item, "Approved by {who}, at the bottom of the backlog.")
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        place = tr.t("at the top") if top else tr.t("at the bottom")
+        return tr.t(
+            'Good news: the PO has put your request "{title}" on the backlog ({place}).',
+            title=subject.title,
+            place=place,
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+    await tell(ctx, event, ctx.tr.t("Approved #{id}; the stakeholder has been told.", id=item.id))
+
+
+def parse_until(text: str | None, timezone: str, now: datetime) -> datetime:
+    """A date the PO typed, as the start of that day in the workspace's time zone."""
+    if not text or not text.strip():
+        raise DecisionInputError(N_("Please give the date until which to defer, like 2026-12-01."))
+    try:
+        day = date.fromisoformat(text.strip()[:10])
+    except ValueError as exc:
+        raise DecisionInputError(
+            N_("That is not a date I understand; use the form 2026-12-01.")
+        ) from exc
+    moment = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone))
+    if moment <= now:
+        raise DecisionInputError(N_("That date has passed; pick a day in the future."))
+    if moment > now + timedelta(days=3 * 365):
+        raise DecisionInputError(N_("That date is too far ahead; pick one within three years."))
+    return moment
+
+
+@on_action("defer_review", "defer_until")
+async def defer(event: ActionEvent, ctx: Context) -> None:
+    item = await load_undecided(event, ctx)
+    if item is None:
+        return
+    now = ctx.clock.now()
+    if event.action_id == "defer_until":
+        try:
+            until = parse_until(event.input, ctx.workspace.timezone, now)
+        except DecisionInputError as refused:
+            await tell(ctx, event, ctx.tr.t(refused.text))
+            return
+    else:
+        until = next_review(
+            now, parse_review_times(ctx.workspace.review_times), ctx.workspace.timezone
+        )
+    item.status = ItemStatus.DEFERRED
+    item.deferred_until = until
+    await record(ctx, item, "defer", until=until.isoformat())
+    await close_cards(
+        ctx,
+        item,
+        "Deferred by {who} until {day}.",
+        day=day_text(ctx.tr, until, ctx.workspace.timezone),
+    )
+
+    def compose(tr: Translator, subject: BacklogItem, stakeholder: Person) -> str:
+        return tr.t(
+            'The PO has deferred your request "{title}" until {day}; it will come back then.',
+            title=subject.title,
+            day=day_text(tr, until, timezone_of(stakeholder, ctx.workspace)),
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+    await tell(ctx, event, ctx.tr.t("Deferred #{id}; the stakeholder has been told.", id=item.id))
+
+
+@on_action("decline")
+async def decline(event: ActionEvent, ctx: Context) -> None:
+    reason = (event.input or "").strip()
+    if not reason:
+        await tell(ctx, event, ctx.tr.t("Please give a reason; the stakeholder will read it."))
+        return
+    if len(reason) > MAX_REASON_LENGTH:
+        await tell(
+            ctx,
+            event,
+            ctx.tr.t("Please keep the reason under {limit} characters.", limit=MAX_REASON_LENGTH),
+        )
+        return
+    item = await load_undecided(event, ctx)
+    if item is None:
+        return
+    item.status = ItemStatus.DECLINED
+    await record(ctx, item, "decline", reason=reason)
+    await close_cards(ctx, item, "Declined by {who}: {reason}", reason=reason)
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(
+            'Thank you for your request "{title}". The PO has decided not to take it on for now. '
+            "Their reason: {reason}",
+            title=subject.title,
+            reason=reason,
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+    await tell(ctx, event, ctx.tr.t("Declined #{id}; the stakeholder has been told.", id=item.id))
+
+
+@on_action("merge")
+async def merge(event: ActionEvent, ctx: Context) -> None:
+    item = await load_undecided(event, ctx)
+    if item is None:
+        return
+    target = await duplicate_of(ctx, item)
+    if target is None or target.id == item.id:
+        await tell(ctx, event, ctx.tr.t("#{id} has no duplicate to merge into.", id=item.id))
+        return
+    item.status = ItemStatus.MERGED
+    await record(ctx, item, "merge", merged_into=str(target.id))
+    await close_cards(ctx, item, "Merged by {who} into #{target}.", target=str(target.id))
+    stakeholder = item.request.stakeholder
+    tr = ctx.translator_for(stakeholder)
+    text = tr.t(
+        'Your request "{title}" asks for the same as an existing one, "{target}", so the PO has '
+        "combined them. You'll hear from me when that one is decided.",
+        title=item.title,
+        target=target.title,
+    )
+    conversation = ConversationRef.model_validate(item.request.conversation)
+    await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
+    await tell(ctx, event, ctx.tr.t("Merged #{id} into #{target}.", id=item.id, target=target.id))
+
+
+@on_action("ask")
+async def ask(event: ActionEvent, ctx: Context) -> None:
+    question = (event.input or "").strip()
+    if not question:
+        await tell(ctx, event, ctx.tr.t("Please type the question for the stakeholder."))
+        return
+    item = await load_undecided(event, ctx)
+    if item is None:
+        return
+    item.status = ItemStatus.NEEDS_INFO
+    item.pending_question = question[:MAX_REASON_LENGTH]
+    item.question_asked_by_id = ctx.actor.id
+    await record(ctx, item, "ask", reason=item.pending_question)
+    stakeholder = item.request.stakeholder
+    tr = ctx.translator_for(stakeholder)
+    text = tr.t(
+        'The PO has a question about your request "{title}": {question}\nJust reply here.',
+        title=item.title,
+        question=item.pending_question,
+    )
+    await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text))
+    await close_cards(ctx, item, "{who} asked: {question}", question=item.pending_question)
+    await tell(ctx, event, ctx.tr.t("I've asked the stakeholder; their answer will come to you."))

@@ -1,0 +1,64 @@
+"""The entry point for every neutral event: the middleware in front, then the handler."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.events import ActionEvent, InboundEvent, MessageEvent
+from bot.messages import OutboundMessage
+from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
+from handlers import outbox
+from handlers.context import Context
+from handlers.intake import DECIDER_ROLES
+from handlers.messages import handle_message
+from handlers.registry import ACTIONS
+from storage.models import AuditEntry
+
+log = logging.getLogger(__name__)
+
+
+async def dispatch(event: InboundEvent, ctx: Context) -> None:
+    if isinstance(event, MessageEvent):
+        await handle_message(event, ctx)
+    else:
+        await handle_action(event, ctx)
+
+
+async def handle_action(event: ActionEvent, ctx: Context) -> None:
+    registration = ACTIONS.get(event.action_id)
+    if registration is None:
+        log.warning("Unknown action %r from %s", event.action_id, event.sender.user_id)
+        text = ctx.tr.t("I don't know that button (any more); nothing was changed.")
+        await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+        return
+    if registration.deciders_only and ctx.actor.role not in DECIDER_ROLES:
+        await refuse(event, ctx)
+        return
+    await registration.handler(event, ctx)
+
+
+async def refuse(event: ActionEvent, ctx: Context) -> None:
+    """Only the PO and delegates decide; anyone else is told politely, and it is audited."""
+    log.warning(
+        "Refused %s on %r by %s in workspace %s",
+        event.action_id,
+        event.value,
+        event.sender.user_id,
+        ctx.workspace.id,
+    )
+    await ctx.uow.audit.add(
+        AuditEntry(
+            workspace_id=ctx.workspace.id,
+            platform=ctx.workspace.platform,
+            actor_user_id=event.sender.user_id,
+            action=event.action_id,
+            target=event.value[:255],
+            reason="not a decider",
+            at=ctx.clock.now(),
+        )
+    )
+    text = ctx.tr.t(
+        "Sorry, only the PO and their delegates can decide on requests. "
+        "I've noted the attempt; nothing was changed."
+    )
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))

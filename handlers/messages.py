@@ -1,0 +1,50 @@
+"""Where a message goes: a command, an answer to an open question, a forward or a new request."""
+
+from __future__ import annotations
+
+from bot.events import MessageEvent
+from bot.messages import OutboundMessage
+from handlers import outbox
+from handlers.commands import find_command
+from handlers.context import Context
+from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
+
+
+async def handle_message(event: MessageEvent, ctx: Context) -> None:
+    if event.forward_of is not None:
+        await forwarded_request(event, ctx)
+        return
+    text = event.text.strip()
+    tr = ctx.tr
+    if not text:
+        await outbox.reply(
+            ctx,
+            event.conversation,
+            OutboundMessage(
+                text=tr.t("Send me your request in a sentence or two: what you need, and why.")
+            ),
+        )
+        return
+    command = find_command(text)
+    if command is not None:
+        await command(event, ctx)
+        return
+    if len(text) > MAX_REQUEST_LENGTH:
+        await outbox.reply(
+            ctx,
+            event.conversation,
+            OutboundMessage(
+                text=tr.t(
+                    "That message is too long for one request ({length} characters; "
+                    "at most {limit}). Could you put it in fewer words?",
+                    length=len(text),
+                    limit=MAX_REQUEST_LENGTH,
+                )
+            ),
+        )
+        return
+    waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id)
+    if waiting is not None and event.source == "direct":
+        await answer_question(event, ctx, waiting, text)
+        return
+    await new_request(event, ctx, text)

@@ -1,0 +1,89 @@
+"""The shield's rhythm: deferred items come back on their date, the queue reaches the PO in
+batches at review times. Each step claims its work in the database, so replicas never double it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.messages import OutboundMessage
+from handlers import outbox
+from handlers.commands import queue_batch
+from handlers.context import Context, Services
+from handlers.intake import DECIDER_ROLES
+from handlers.schedule import latest_review, parse_review_times
+from storage.models import BacklogItem, Workspace
+from storage.repositories import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TickReport:
+    requeued: int
+    batches: int
+
+
+async def tick(db: Database, services: Services) -> TickReport:
+    requeued = await requeue_deferred(db, services)
+    batches = 0
+    async with db.transaction() as uow:
+        workspace_ids = [workspace.id for workspace in await uow.workspaces.all()]
+    for workspace_id in workspace_ids:
+        batches += await send_review_batch(db, services, workspace_id)
+    return TickReport(requeued=requeued, batches=batches)
+
+
+async def requeue_deferred(db: Database, services: Services) -> int:
+    """Deferred items whose date has come go back in the queue; their stakeholders are told."""
+    async with db.transaction() as uow:
+        due = [item.id for item in await uow.backlog.due_deferred(now=services.clock.now())]
+    count = 0
+    for item_id in due:
+        async with db.transaction() as uow:
+            item = await uow.backlog.requeue(item_id=item_id)
+            if item is None:
+                continue  # another replica took it
+            workspace = await uow.workspaces.by_id(workspace_id=item.workspace_id)
+            assert workspace is not None
+            await _tell_back_in_queue(uow, services, workspace, item)
+            count += 1
+    return count
+
+
+async def _tell_back_in_queue(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem
+) -> None:
+    stakeholder = item.request.stakeholder
+    ctx = Context(uow, services, workspace, stakeholder)
+    text = ctx.tr.t(
+        'Your deferred request "{title}" is back in the PO\'s queue for the next review.',
+        title=item.title,
+    )
+    await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text))
+
+
+async def send_review_batch(db: Database, services: Services, workspace_id: int) -> int:
+    """At a review time, the queue goes to the PO and delegates as one message each."""
+    async with db.transaction() as uow:
+        workspace = await uow.workspaces.by_id(workspace_id=workspace_id)
+        if workspace is None:
+            return 0
+        slot = latest_review(
+            services.clock.now(), parse_review_times(workspace.review_times), workspace.timezone
+        )
+        if workspace.last_review_at is not None and workspace.last_review_at >= slot:
+            return 0
+        if not await uow.workspaces.claim_review(workspace_id=workspace.id, slot=slot):
+            return 0
+        sent = 0
+        for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
+            ctx = Context(uow, services, workspace, decider)
+            batch = await queue_batch(ctx, decider)
+            if batch is None:
+                continue
+            item_ids = [int(s.key.split(":")[1]) for s in batch.sections if s.key]
+            await outbox.send_direct(ctx, decider, batch, item_ids=item_ids)
+            sent += 1
+        log.info("Review slot %s of workspace %s: %s batches", slot, workspace.id, sent)
+        return sent

@@ -1,0 +1,37 @@
+"""Dates, days and review rhythms put into words, in the reader's language and time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, get_day_names
+from babel.lists import format_list
+
+from bot.i18n import Translator
+from handlers.schedule import parse_review_times
+
+
+def review_rhythm(tr: Translator, review_times: str) -> str:
+    """ "Tuesday and Thursday at 09:00" for "tue,thu 09:00"."""
+    slots = parse_review_times(review_times)
+    names = get_day_names("wide", locale=tr.language)
+    by_time: dict[str, list[str]] = {}
+    for slot in slots:
+        by_time.setdefault(f"{slot.at:%H:%M}", []).append(str(names[slot.weekday]))
+    parts = [
+        tr.t("{days} at {time}", days=format_list(days, locale=tr.language), time=at)
+        for at, days in by_time.items()
+    ]
+    return format_list(parts, locale=tr.language)
+
+
+def day_text(tr: Translator, moment: datetime, timezone: str) -> str:
+    """ "Thursday 26 November" in the reader's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_date(local.date(), "EEEE d MMMM", locale=tr.language)
+
+
+def moment_text(tr: Translator, moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_datetime(local, "EEEE d MMMM HH:mm", locale=tr.language)

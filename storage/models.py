@@ -151,7 +151,9 @@ class Request(Base):
     received_at: Mapped[datetime]
 
     stakeholder: Mapped[Person] = relationship(foreign_keys=[stakeholder_id], lazy="joined")
-    forwarded_by: Mapped[Person | None] = relationship(foreign_keys=[forwarded_by_id])
+    forwarded_by: Mapped[Person | None] = relationship(
+        foreign_keys=[forwarded_by_id], lazy="joined"
+    )
 
 
 class BacklogItem(Base):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format typecheck bench clean
+.PHONY: run test lint format typecheck bench messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ typecheck: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/triage_quality.py
+
+## messages: extract the catalog's texts from the code and merge them into the nl catalog
+messages: $(TEST_STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header -k t -k N_ -k translate:2 \
+		--sort-output -o $(VENV)/heatshield.pot bot handlers adapters
+	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -w 100 \
+		-i $(VENV)/heatshield.pot -d bot/locale -D heatshield -l nl
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

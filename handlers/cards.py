@@ -91,8 +91,9 @@ def item_section(
 def translate_reason(tr: Translator, reason: object) -> str:
     """Reasons are stored as {"msgid", "params"} so each reader gets them in their language."""
     if isinstance(reason, dict) and isinstance(reason.get("msgid"), str):
+        msgid: str = reason["msgid"]
         params = reason.get("params") or {}
-        return tr.t(reason["msgid"], **{str(k): v for k, v in dict(params).items()})
+        return tr.t(msgid, **{str(k): v for k, v in dict(params).items()})
     return str(reason)
 
 

@@ -130,9 +130,9 @@ async def approve(event: ActionEvent, ctx: Context) -> None:
     item.status = ItemStatus.APPROVED
     await record(ctx, item, "approve", position="top" if top else "bottom")
     if top:
-        await close_cards(ctx, item, "Approved by {who}, at the top of the backlog.")
+        await close_cards(ctx, item, N_("Approved by {who}, at the top of the backlog."))
     else:
-        await close_cards(ctx, item, "Approved by {who}, at the bottom of the backlog.")
+        await close_cards(ctx, item, N_("Approved by {who}, at the bottom of the backlog."))
 
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
         place = tr.t("at the top") if top else tr.t("at the bottom")
@@ -186,7 +186,7 @@ async def defer(event: ActionEvent, ctx: Context) -> None:
     await close_cards(
         ctx,
         item,
-        "Deferred by {who} until {day}.",
+        N_("Deferred by {who} until {day}."),
         day=day_text(ctx.tr, until, ctx.workspace.timezone),
     )
 
@@ -219,7 +219,7 @@ async def decline(event: ActionEvent, ctx: Context) -> None:
         return
     item.status = ItemStatus.DECLINED
     await record(ctx, item, "decline", reason=reason)
-    await close_cards(ctx, item, "Declined by {who}: {reason}", reason=reason)
+    await close_cards(ctx, item, N_("Declined by {who}: {reason}"), reason=reason)
 
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
         return tr.t(
@@ -244,7 +244,7 @@ async def merge(event: ActionEvent, ctx: Context) -> None:
         return
     item.status = ItemStatus.MERGED
     await record(ctx, item, "merge", merged_into=str(target.id))
-    await close_cards(ctx, item, "Merged by {who} into #{target}.", target=str(target.id))
+    await close_cards(ctx, item, N_("Merged by {who} into #{target}."), target=str(target.id))
     stakeholder = item.request.stakeholder
     tr = ctx.translator_for(stakeholder)
     text = tr.t(
@@ -279,5 +279,5 @@ async def ask(event: ActionEvent, ctx: Context) -> None:
         question=item.pending_question,
     )
     await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text))
-    await close_cards(ctx, item, "{who} asked: {question}", question=item.pending_question)
+    await close_cards(ctx, item, N_("{who} asked: {question}"), question=item.pending_question)
     await tell(ctx, event, ctx.tr.t("I've asked the stakeholder; their answer will come to you."))

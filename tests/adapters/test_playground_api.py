@@ -1,0 +1,126 @@
+"""The playground API answers bad input clearly and never loses what it accepted."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import Runtime
+from storage.models import InboundRecord
+from tests import state
+from tests.playground import Playground
+
+FEATURE = (
+    "Please add a CSV export to the expense overview, because finance has to reconcile "
+    "payouts every month and now retypes everything by hand."
+)
+
+
+async def test_healthz_answers_when_the_database_is_reachable(client: Playground) -> None:
+    response = await client.http.get("/healthz")
+
+    assert response.status == 200
+    assert (await response.json())["database"] == "ok"
+
+
+async def test_the_page_is_served(client: Playground) -> None:
+    response = await client.http.get("/playground")
+
+    assert response.status == 200
+    assert "Heatshield" in await response.text()
+
+
+async def test_workspaces_list_the_demo_people(client: Playground) -> None:
+    response = await client.http.get("/playground/api/workspaces")
+
+    [demo] = (await response.json())["workspaces"]
+    roles = {person["user"]: person["role"] for person in demo["people"]}
+    assert roles == {"po": "po", "coach": "coach", "anna": "stakeholder", "ben": "member"}
+
+
+async def test_the_same_message_id_twice_creates_one_request(
+    client: Playground, runtime: Runtime
+) -> None:
+    first = await client.say("anna", FEATURE, id="msg-1")
+    again = await client.say("anna", FEATURE, id="msg-1")
+
+    assert first["duplicate"] is False
+    assert again["duplicate"] is True
+    assert len(await state.items(runtime)) == 1
+    assert await state.count(runtime, InboundRecord) == 1
+    assert len(await client.inbox("anna")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"workspace": "demo", "text": "hi"}, 400, "user"),
+        ({"workspace": "demo", "user": "a b", "text": "hi"}, 400, "user"),
+        ({"workspace": "nowhere", "user": "anna", "text": "hi"}, 404, "nowhere"),
+        ({"workspace": "demo", "user": "anna", "text": 5}, 400, "text"),
+        ({"workspace": "demo", "user": "anna", "text": "hi", "admin": True}, 400, "admin"),
+        (["not", "an", "object"], 400, "JSON object"),
+        ({"workspace": "demo", "user": "anna", "text": "x" * 20_001}, 400, "text"),
+    ],
+)
+async def test_bad_messages_get_a_clear_error(
+    client: Playground, runtime: Runtime, body: object, status: int, error: str
+) -> None:
+    response = await client.http.post("/playground/api/messages", json=body)
+
+    assert response.status == status
+    assert error in (await response.json())["error"]
+    assert await state.count(runtime, InboundRecord) == 0
+
+
+async def test_a_body_that_is_not_json_is_refused(client: Playground) -> None:
+    response = await client.http.post(
+        "/playground/api/messages", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status == 400
+    assert "not valid JSON" in (await response.json())["error"]
+
+
+async def test_a_body_over_a_megabyte_is_refused(client: Playground) -> None:
+    response = await client.http.post("/playground/api/messages", data=b"x" * (1024 * 1024 + 10))
+
+    assert response.status == 413
+
+
+async def test_an_action_without_a_value_is_refused(client: Playground) -> None:
+    response = await client.http.post(
+        "/playground/api/actions", json={"workspace": "demo", "user": "po", "action_id": "x"}
+    )
+
+    assert response.status == 400
+    assert "value" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"workspace": "demo"}, 400),
+        ({"user": "po"}, 400),
+        ({"workspace": "nowhere", "user": "po"}, 404),
+        ({"workspace": "demo", "user": "po", "after": "x"}, 400),
+    ],
+)
+async def test_bad_inbox_queries_get_a_clear_error(
+    client: Playground, query: dict[str, str], status: int
+) -> None:
+    response = await client.http.get("/playground/api/inbox", params=query)
+
+    assert response.status == status
+    assert (await response.json())["error"]
+
+
+async def test_the_inbox_can_be_read_from_an_id_on(client: Playground) -> None:
+    await client.say("anna", "help")
+    await client.say("anna", "status")
+    first, second = await client.inbox("anna")
+
+    response = await client.http.get(
+        "/playground/api/inbox", params={"workspace": "demo", "user": "anna", "after": first["id"]}
+    )
+
+    assert [m["id"] for m in (await response.json())["messages"]] == [second["id"]]

@@ -1,0 +1,191 @@
+"""The outbox worker: delivers, waits out a platform's Retry-After, gives up only at the end,
+updates a card only after it went out, and never sends a message twice from two workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.clock import FakeClock
+from bot.delivery import DeliveryWorker, RetryLaterError, UndeliverableError
+from bot.events import ConversationRef
+from bot.messages import OutboundMessage
+from handlers.outbox import new_outbox_row
+from storage.db import create_engine, create_sessionmaker
+from storage.models import OutboxMessage
+from storage.repositories import Database
+
+TO_ANNA = ConversationRef(platform="fake", workspace="T1", channel="D1", user="anna")
+
+
+class FakeSender:
+    """Records what it was given; fails as told first."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.failures = failures or []
+        self.sent: list[str] = []
+        self.updates: list[tuple[str, str]] = []
+
+    async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message.text)
+        await asyncio.sleep(0)  # let another worker interleave, as real I/O would
+        return f"ts-{len(self.sent)}"
+
+    async def update(
+        self, conversation: ConversationRef, delivered_ref: str, message: OutboundMessage
+    ) -> None:
+        self.updates.append((delivered_ref, message.text))
+
+
+async def enqueue(runtime: Runtime, text: str, **fields: object) -> int:
+    async with runtime.db.transaction() as uow:
+        row = new_outbox_row(TO_ANNA, OutboundMessage(text=text), runtime.services.clock.now())
+        for name, value in fields.items():
+            setattr(row, name, value)
+        await uow.outbox.add(row)
+        return row.id
+
+
+async def row(runtime: Runtime, message_id: int) -> OutboxMessage:
+    async with runtime.db.transaction() as uow:
+        found = await uow.outbox.get(message_id=message_id)
+        assert found is not None
+        return found
+
+
+def worker(runtime: Runtime, sender: FakeSender, clock: FakeClock, **kw: object) -> DeliveryWorker:
+    return DeliveryWorker(runtime.db, {"fake": sender}, clock, **kw)  # type: ignore[arg-type]
+
+
+async def test_a_message_is_delivered_and_marked_sent(runtime: Runtime, clock: FakeClock) -> None:
+    sender = FakeSender()
+    message_id = await enqueue(runtime, "hello")
+
+    assert await worker(runtime, sender, clock).deliver_due() == 1
+
+    assert sender.sent == ["hello"]
+    sent = await row(runtime, message_id)
+    assert (sent.status, sent.delivered_ref) == ("sent", "ts-1")
+    assert await worker(runtime, sender, clock).deliver_due() == 0
+
+
+async def test_a_429_waits_for_retry_after_then_delivers(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    sender = FakeSender([RetryLaterError("429 rate limited", retry_after=30)])
+    message_id = await enqueue(runtime, "hello")
+    delivery = worker(runtime, sender, clock)
+
+    assert await delivery.deliver_due() == 0
+    waiting = await row(runtime, message_id)
+    assert waiting.status == "pending"
+    assert waiting.attempts == 1
+    assert waiting.next_attempt_at == clock.now() + timedelta(seconds=30)
+
+    clock.advance(timedelta(seconds=29))
+    assert await delivery.deliver_due() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await delivery.deliver_due() == 1
+    assert sender.sent == ["hello"]
+
+
+async def test_an_outage_is_retried_with_growing_backoff_until_it_gives_up(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    sender = FakeSender([ConnectionError("down")] * 3)
+    message_id = await enqueue(runtime, "hello")
+    delivery = worker(runtime, sender, clock, max_attempts=3)
+
+    for attempt in (1, 2):
+        await delivery.deliver_due()
+        pending = await row(runtime, message_id)
+        assert pending.status == "pending"
+        assert pending.attempts == attempt
+        assert pending.next_attempt_at > clock.now()
+        clock.set(pending.next_attempt_at)
+    await delivery.deliver_due()
+
+    failed = await row(runtime, message_id)
+    assert failed.status == "failed"
+    assert "down" in (failed.last_error or "")
+    assert sender.sent == []
+
+
+async def test_a_refusal_for_good_is_not_retried(runtime: Runtime, clock: FakeClock) -> None:
+    sender = FakeSender([UndeliverableError("channel_not_found")])
+    message_id = await enqueue(runtime, "hello")
+
+    await worker(runtime, sender, clock).deliver_due()
+
+    assert (await row(runtime, message_id)).status == "failed"
+
+
+async def test_an_update_waits_until_its_card_went_out(runtime: Runtime, clock: FakeClock) -> None:
+    sender = FakeSender([RetryLaterError("busy", retry_after=10)])
+    card = await enqueue(runtime, "card")
+    update = await enqueue(runtime, "card, decided", kind="update", updates_id=card)
+    delivery = worker(runtime, sender, clock)
+
+    await delivery.deliver_due()
+    assert sender.updates == []
+    assert (await row(runtime, update)).attempts == 0, "waiting spends no attempt"
+
+    clock.advance(timedelta(seconds=10))
+    await delivery.deliver_due()
+    clock.advance(timedelta(seconds=1))
+    await delivery.deliver_due()
+
+    assert sender.sent == ["card"]
+    assert sender.updates == [("ts-1", "card, decided")]
+
+
+async def test_a_platform_without_adapter_is_retried_not_dropped(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    message_id = await enqueue(runtime, "hello", platform="elsewhere")
+
+    await worker(runtime, FakeSender(), clock).deliver_due()
+
+    pending = await row(runtime, message_id)
+    assert pending.status == "pending"
+    assert "no adapter" in (pending.last_error or "")
+
+
+@pytest.fixture
+async def second_database(runtime: Runtime) -> AsyncIterator[Database]:
+    """A second connection pool to the same database, as a second replica has."""
+    engine = create_engine(str(runtime.engine.url.render_as_string(hide_password=False)))
+    yield Database(create_sessionmaker(engine))
+    await engine.dispose()
+
+
+async def test_two_workers_send_each_message_exactly_once(
+    runtime: Runtime, clock: FakeClock, second_database: Database
+) -> None:
+    ids = [await enqueue(runtime, f"message {n}") for n in range(40)]
+    first, second = FakeSender(), FakeSender()
+    one = DeliveryWorker(runtime.db, {"fake": first}, clock)
+    two = DeliveryWorker(second_database, {"fake": second}, clock)
+
+    await asyncio.gather(one.deliver_due(), two.deliver_due())
+
+    assert sorted(first.sent + second.sent) == sorted(f"message {n}" for n in range(40))
+    assert len(first.sent + second.sent) == 40
+    if runtime.engine.dialect.name == "postgresql":
+        assert first.sent and second.sent, "both workers took part"
+    async with runtime.db.transaction() as uow:
+        statuses = set(
+            (
+                await uow.session.scalars(
+                    select(OutboxMessage.status).where(OutboxMessage.id.in_(ids))
+                )
+            )
+        )
+    assert statuses == {"sent"}

@@ -182,10 +182,6 @@ async def test_two_workers_send_each_message_exactly_once(
         assert first.sent and second.sent, "both workers took part"
     async with runtime.db.transaction() as uow:
         statuses = set(
-            (
-                await uow.session.scalars(
-                    select(OutboxMessage.status).where(OutboxMessage.id.in_(ids))
-                )
-            )
+            await uow.session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
         )
     assert statuses == {"sent"}

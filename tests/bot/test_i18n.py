@@ -1,4 +1,4 @@
-"""The message catalog: every text in the code has a Dutch translation with the same placeholders."""
+"""The message catalog: every text in the code has a Dutch translation, placeholders intact."""
 
 from __future__ import annotations
 

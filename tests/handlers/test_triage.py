@@ -1,0 +1,275 @@
+"""The triage engine on requests written for these tests, and on the labelled devset."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from handlers.triage import (
+    Candidate,
+    Reason,
+    TriageInputError,
+    Triager,
+    TriageResult,
+    default_triager,
+    triage_batch,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DEVSET = REPO.parent / "shared" / "triage" / "devset.jsonl"
+
+
+@pytest.fixture(scope="module")
+def triager() -> Triager:
+    return default_triager()
+
+
+def rendered(result: TriageResult) -> str:
+    return " | ".join(reason.render() for reason in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("The booking site is down, customers get a 503 error page.", "is down"),
+        ("Niemand kan meer inloggen op het intranet sinds de update van vanmorgen.", "Niemand kan"),
+        ("Orders from the webshop fail for all customers since 11:00.", "fail"),
+        ("Alle bestellingen mislukken sinds vanmiddag, er komt niets meer binnen.", "mislukken"),
+        ("We think the HR system was hacked: salary data is visible to outsiders.", "hacked"),
+        ("Er is een storing in de telefooncentrale, klanten krijgen geen gehoor.", "storing"),
+    ],
+)
+def test_incidents_are_urgent_and_the_reason_names_the_cue(
+    triager: Triager, text: str, cue: str
+) -> None:
+    result = triager.triage(text)
+    assert (result.type, result.urgent) == ("incident", True), rendered(result)
+    assert cue in rendered(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The discount on the order summary is rounded the wrong way.",
+        "In de offerte staat de verkeerde einddatum van het contract.",
+        "Het adresveld accepteert geen postcodes met een spatie.",
+    ],
+)
+def test_defects_without_impact_are_bugs_and_not_urgent(triager: Triager, text: str) -> None:
+    result = triager.triage(text)
+    assert (result.type, result.urgent) == ("bug", False), rendered(result)
+    assert "Describes wrong behaviour" in rendered(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I change the owner of a project?",
+        "Wanneer gaat de nieuwe huisstijl live?",
+        "Welke rapportages zijn er beschikbaar voor teamleiders?",
+        "Could you tell me who maintains the pricing tables?",
+    ],
+)
+def test_questions(triager: Triager, text: str) -> None:
+    result = triager.triage(text)
+    assert result.type == "question", rendered(result)
+    assert not result.urgent and not result.needs_info
+
+
+def test_a_polite_question_asking_for_a_change_is_a_feature(triager: Triager) -> None:
+    result = triager.triage("Kunnen jullie een zoekfilter op datum maken?")
+    assert result.type == "feature", rendered(result)
+    assert "Kunnen jullie" in rendered(result)
+
+
+def test_feature_without_a_why_needs_info(triager: Triager) -> None:
+    for text in ("Please add a print button to the order page.", "Maak het logo groter."):
+        result = triager.triage(text)
+        assert (result.type, result.needs_info) == ("feature", True), rendered(result)
+        assert "problem it solves" in rendered(result)
+
+
+def test_feature_with_a_why_does_not_need_info(triager: Triager) -> None:
+    cases = {
+        "Please add a print button to the order page, so that the warehouse can work offline.": (
+            "so that"
+        ),
+        "Graag een printknop op de orderpagina, omdat het magazijn geen scherm heeft.": "omdat",
+    }
+    for text, cue in cases.items():
+        result = triager.triage(text)
+        assert (result.type, result.needs_info) == ("feature", False), rendered(result)
+        assert f'Gives a reason: "{cue}"' in rendered(result)
+
+
+def test_a_context_sentence_counts_as_the_why(triager: Triager) -> None:
+    result = triager.triage("Can we get a weekly stock report? Purchasing now counts it by eye.")
+    assert (result.type, result.needs_info) == ("feature", False), rendered(result)
+
+
+def test_duplicate_found_across_languages(triager: Triager) -> None:
+    earlier = [
+        Candidate("A-1", "De factuur-pdf toont de verkeerde bankrekening van ons bedrijf."),
+        Candidate("A-2", "Kunnen we een nieuwsbrief sturen naar alle klanten in mei?"),
+    ]
+    result = triager.triage("The invoice PDF shows the wrong company bank account.", earlier)
+    assert result.duplicate_of == "A-1", rendered(result)
+    assert result.duplicate_score is not None and result.duplicate_score >= 0.45
+    assert "duplicate of A-1" in rendered(result)
+
+
+def test_unrelated_request_is_not_a_duplicate(triager: Triager) -> None:
+    earlier = [Candidate("A-1", "De factuur-pdf toont de verkeerde bankrekening van ons bedrijf.")]
+    result = triager.triage("Hoe vraag ik een parkeerplaats aan op kantoor?", earlier)
+    assert result.duplicate_of is None and result.duplicate_score is None
+    assert "No earlier item is similar enough (closest: A-1" in rendered(result)
+
+
+def test_stored_vectors_give_the_same_answer(triager: Triager) -> None:
+    old = "Customers cannot download their annual statement as PDF."
+    new = "Klanten kunnen hun jaaroverzicht niet als pdf downloaden."
+    stored = triager.triage(old).vector
+    with_vector = triager.triage(new, [Candidate("S-1", old, stored)])
+    without = triager.triage(new, [Candidate("S-1", old)])
+    assert with_vector.duplicate_of == without.duplicate_of == "S-1"
+    assert with_vector.duplicate_score == pytest.approx(without.duplicate_score, abs=1e-5)
+
+
+def test_embed_gives_unit_vectors_in_one_call(triager: Triager) -> None:
+    vectors = triager.embed(["een verzoek", "a request", ""])
+    assert [len(v) for v in vectors] == [512, 512, 512]
+    assert sum(x * x for x in vectors[0]) == pytest.approx(1.0, abs=1e-4)
+    assert not any(vectors[2])
+
+
+def test_default_triager_is_one_object() -> None:
+    assert default_triager() is default_triager()
+
+
+def test_reason_renders_english() -> None:
+    reason = Reason('Mentions an outage signal: "{cue}"', {"cue": "down"})
+    assert reason.render() == 'Mentions an outage signal: "down"'
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_text(triager: Triager, text: str) -> None:
+    result = triager.triage(text, [Candidate("A-1", "Something")])
+    assert result.duplicate_of is None and result.needs_info and not result.urgent
+    assert result.reasons and result.title == ""
+
+
+def test_huge_text_is_truncated_not_fatal(triager: Triager) -> None:
+    text = "The export to Excel shows wrong totals. " + "lorem ipsum " * 9000
+    assert len(text) > 100_000
+    result = triager.triage(text)
+    assert result.type == "bug"
+    assert "Only the first" in rendered(result)
+    assert result.title == "The export to Excel shows wrong totals."
+    assert len(result.vector) == 512
+
+
+def test_long_first_sentence_gives_a_short_title(triager: Triager) -> None:
+    text = "Could we please have " + "a very " * 30 + "long request"
+    result = triager.triage(text)
+    assert len(result.title) <= 80 and result.title.endswith("…")
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["a list"]])
+def test_non_string_text_is_refused(triager: Triager, bad: object) -> None:
+    with pytest.raises(TriageInputError, match="text must be a string"):
+        triager.triage(bad)  # type: ignore[arg-type]
+
+
+def batch(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    return list(triage_batch(records))
+
+
+def test_batch_compares_only_with_earlier_records() -> None:
+    rows = batch(
+        [
+            {
+                "id": "1",
+                "text": "The search box finds no customers with an apostrophe in the name.",
+            },
+            {"id": "2", "text": "Wat is het telefoonnummer van de servicedesk?"},
+            {"id": "3", "text": "Zoeken vindt geen klanten met een apostrof in de naam."},
+        ]
+    )
+    assert [row["id"] for row in rows] == ["1", "2", "3"]
+    assert [row["duplicate_of"] for row in rows] == [None, None, "1"]
+    assert set(rows[0]) == {"id", "type", "urgent", "duplicate_of", "needs_info", "reasons"}
+    assert all(isinstance(r, str) for row in rows for r in row["reasons"])  # type: ignore[attr-defined]
+
+
+def test_batch_points_a_repeat_of_a_duplicate_to_the_original() -> None:
+    rows = batch(
+        [
+            {"id": "a", "text": "Payments by credit card fail for every customer since noon!"},
+            {"id": "b", "text": "Creditcardbetalingen mislukken sinds 12 uur voor alle klanten."},
+            {
+                "id": "c",
+                "text": "Since noon, no customer can pay by credit card, all payments fail.",
+            },
+        ]
+    )
+    assert rows[1]["duplicate_of"] == "a"
+    assert rows[2]["duplicate_of"] == "a"
+
+
+def test_batch_ignores_other_keys_and_accepts_numeric_ids() -> None:
+    rows = batch([{"id": 7, "text": "Hoe werkt de verlofregeling?", "expect": {}, "x": 1}])
+    assert rows[0]["id"] == "7" and rows[0]["type"] == "question"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"text": "no id"}, 'record 2: "id"'),
+        ({"id": "x", "text": None}, "record 2: \"text\" of 'x'"),
+        ({"id": "x", "text": 12}, "record 2: \"text\" of 'x'"),
+        ({"id": "1", "text": "same id again"}, "record 2: \"id\" '1' was used before"),
+        ("not an object", "record 2: expected an object"),
+    ],
+)
+def test_malformed_record_names_its_position(bad: object, message: str) -> None:
+    records: list[object] = [{"id": "1", "text": "Graag een donkere modus."}, bad]
+    produced: Iterator[dict[str, object]] = triage_batch(records)  # type: ignore[arg-type]
+    assert next(produced)["id"] == "1"
+    with pytest.raises(TriageInputError) as raised:
+        next(produced)
+    assert isinstance(raised.value, ValueError)
+    assert message in str(raised.value)
+    assert raised.value.position == 2
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "triage_quality", REPO / "bench" / "triage_quality.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not DEVSET.exists(), reason=f"no devset at {DEVSET}")
+def test_devset_meets_the_quality_targets() -> None:
+    bench = _bench()
+    records = bench.load(DEVSET)
+    figures = bench.evaluate(records, batch(records))
+    assert figures["type_accuracy"] >= 0.9, figures
+    assert figures["urgent_recall"] == 1.0, figures
+    assert figures["urgent_precision"] >= 0.9, figures
+    assert figures["duplicate_f1"] >= 0.85, figures
+    assert figures["needs_info_accuracy"] >= 0.9, figures
+
+
+def test_devset_lines_are_json() -> None:
+    if DEVSET.exists():
+        first = json.loads(DEVSET.read_text(encoding="utf-8").splitlines()[0])
+        assert {"id", "text", "expect"} <= set(first)

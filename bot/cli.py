@@ -68,8 +68,15 @@ def serve(host: str | None, port: int | None) -> None:
 
     listen_host = host or settings.host
     listen_port = port or settings.port
-    log.info("Heatshield on http://%s:%s (playground at /playground)", listen_host, listen_port)
-    web.run_app(start(), host=listen_host, port=listen_port, print=None)
+
+    def ready(_: str) -> None:
+        log.info(
+            "Heatshield is listening on http://%s:%s (playground at /playground)",
+            listen_host,
+            listen_port,
+        )
+
+    web.run_app(start(), host=listen_host, port=listen_port, print=ready)
 
 
 @main.group()

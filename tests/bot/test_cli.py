@@ -1,0 +1,203 @@
+"""The `heatshield` command line, run as a user would, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+FEATURE = (
+    "Please add a CSV export to the expense overview, because finance has to reconcile "
+    "payouts every month and now retypes everything by hand."
+)
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("HEATSHIELD_DATABASE_URL", database_url)
+    return CliRunner()
+
+
+def test_db_upgrade_is_idempotent(cli: CliRunner) -> None:
+    for _ in range(2):
+        result = cli.invoke(main, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "up to date" in result.output
+
+
+def test_team_set_configures_roles_and_rhythm(cli: CliRunner) -> None:
+    result = cli.invoke(
+        main,
+        [
+            "team", "set", "--platform", "slack", "--workspace", "T0123", "--po", "U0456",
+            "--delegate", "U0789", "--delegate", "U0790", "--coach", "U0999",
+            "--timezone", "Europe/Amsterdam", "--language", "nl", "--review", "mon,wed 10:30",
+        ],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "slack/T0123" in result.output
+    assert "review mon,wed 10:30" in result.output
+    for role in ("U0456=po", "U0789=delegate", "U0790=delegate", "U0999=coach"):
+        assert role in result.output
+
+    changed = cli.invoke(main, ["team", "set", "--platform", "slack", "--workspace", "T0123",
+                                "--po", "U0789"])  # fmt: skip
+    assert "U0789=po" in changed.output
+    assert "U0456=member" in changed.output
+
+
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        (["--timezone", "Mars/Olympus"], "unknown time zone"),
+        (["--review", "someday"], "review times"),
+        (["--language", "de"], "Invalid value"),
+    ],
+)
+def test_team_set_explains_bad_values(cli: CliRunner, option: list[str], problem: str) -> None:
+    result = cli.invoke(main, ["team", "set", "--platform", "slack", "--workspace", "T1", *option])
+
+    assert result.exit_code != 0
+    assert problem in result.output
+
+
+async def _request_and_decide(database_url: str) -> None:
+    from bot.app import build_runtime, prepare
+    from bot.events import ActionEvent, ConversationRef, MessageEvent, PersonInfo
+    from bot.settings import load_settings
+    from tests import state
+
+    runtime = build_runtime(load_settings(database_url=database_url))
+    await prepare(runtime, upgrade=False)
+
+    def where(user: str) -> ConversationRef:
+        return ConversationRef(
+            platform="playground", workspace="demo", channel=f"@{user}", user=user
+        )
+
+    await runtime.pipeline.receive(
+        MessageEvent(conversation=where("anna"), sender=PersonInfo(user_id="anna"), text=FEATURE,
+                     idempotency_key="m1")
+    )  # fmt: skip
+    [item] = await state.items(runtime)
+    await runtime.pipeline.receive(
+        ActionEvent(conversation=where("po"), sender=PersonInfo(user_id="po"), action_id="decline",
+                    value=str(item.id), input="Not this quarter", idempotency_key="a1")
+    )  # fmt: skip
+    await runtime.engine.dispose()
+
+
+def test_backlog_export_as_json_and_csv(cli: CliRunner, database_url: str) -> None:
+    import asyncio
+
+    asyncio.run(_request_and_decide(database_url))
+
+    as_json = cli.invoke(main, ["backlog", "export", "--workspace", "demo"])
+    assert as_json.exit_code == 0, as_json.output
+    [row] = json.loads(as_json.output)
+    assert row["status"] == "declined"
+    assert row["decision"] == "decline"
+    assert row["reason"] == "Not this quarter"
+    assert row["stakeholder"] == "Anna"
+    assert row["source"] == "direct"
+    assert row["type"] == "feature"
+
+    as_csv = cli.invoke(main, ["backlog", "export", "--format", "csv"])
+    [csv_row] = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert csv_row["reason"] == "Not this quarter"
+    assert csv_row["decided_by"] == "Petra (PO)"
+
+    nothing = cli.invoke(main, ["backlog", "export", "--workspace", "nowhere"])
+    assert json.loads(nothing.output) == []
+
+
+def test_triage_dry_run_prints_one_line_per_request(tmp_path: Path) -> None:
+    batch = tmp_path / "past.jsonl"
+    batch.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {"id": "a", "text": FEATURE, "stakeholder": "x", "expect": "ignored"},
+                {"id": "b", "text": "Production is down, every customer gets an error page!",
+                 "stakeholder": "y"},
+                {"id": "c", "text": "Kunnen we een CSV-export van het declaratie-overzicht "
+                 "maken? Finance typt de uitbetalingen nu elke maand over.", "stakeholder": "z"},
+            ]
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+
+    result = CliRunner().invoke(main, ["triage", str(batch)])
+
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b", "c"]
+    assert set(lines[0]) == {"id", "type", "urgent", "duplicate_of", "needs_info", "reasons"}
+    assert lines[1]["type"] == "incident" and lines[1]["urgent"] is True
+    assert lines[2]["duplicate_of"] == "a"
+    assert lines[0]["duplicate_of"] is None
+
+
+def test_triage_dry_run_names_a_broken_line(tmp_path: Path) -> None:
+    batch = tmp_path / "broken.jsonl"
+    batch.write_text('{"id": "a", "text": "fine"}\n{oops\n', encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["triage", str(batch)])
+
+    assert result.exit_code != 0
+    assert "broken.jsonl:2" in result.output
+
+
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATSHIELD_DEFAULT_TIMEZONE", "Nowhere/Land")
+
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+
+    assert result.exit_code != 0
+    assert "HEATSHIELD_DEFAULT_TIMEZONE" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "HEATSHIELD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/serve.db"}
+    executable = Path(sys.executable).with_name("heatshield")
+    process = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        output = []
+        for line in process.stdout:  # ends when the process does
+            output.append(line.decode())
+            if b"is listening on" in line:
+                break
+        assert process.poll() is None, "".join(output)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert json.load(response)["status"] == "ok"
+        url = f"http://127.0.0.1:{port}/playground/api/workspaces"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert json.load(response)["workspaces"][0]["workspace"] == "demo"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

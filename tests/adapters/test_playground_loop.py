@@ -8,7 +8,9 @@ from tests.playground import Playground, button
 async def test_incident_breaks_through_and_the_stakeholder_hears_the_outcome(
     client: Playground,
 ) -> None:
-    await client.say("anna", "The customer portal shows a 500 error on login since 10:00, nobody can get in!")
+    await client.say(
+        "anna", "The customer portal shows a 500 error on login since 10:00, nobody can get in!"
+    )
 
     ack = await client.last("anna")
     assert "urgent" in ack["text"].lower()

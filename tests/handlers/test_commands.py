@@ -56,7 +56,9 @@ async def test_status_lists_the_stakeholders_own_requests(
     client: Playground, runtime: Runtime
 ) -> None:
     await client.say("anna", FEATURE)
-    await client.say("dirk", "Could we get a dark mode? Night shifts find the white screens tiring.")
+    await client.say(
+        "dirk", "Could we get a dark mode? Night shifts find the white screens tiring."
+    )
 
     await client.say("anna", "status of my requests")
 

@@ -9,9 +9,6 @@ from handlers.triage import cues
 from handlers.triage import messages as m
 from handlers.triage.types import Reason
 
-# How much closer to the incident prototypes than to any other type a failure must read.
-INCIDENT_MARGIN = 0.05
-
 
 @dataclass(frozen=True)
 class Classification:
@@ -23,7 +20,7 @@ class Classification:
 def classify(text: str, parts: Sequence[str], scores: Mapping[str, float]) -> Classification:
     """Type and urgency of a (normalised, non-empty) request; ``scores`` from the prototypes."""
     reported = " ".join(part for part in parts if not cues.find(cues.CHANGE, part))
-    incident = incident_reason(reported) or _failure_like_incident(reported, scores)
+    incident = incident_reason(reported)
     if incident:
         return Classification("incident", True, (incident, Reason(m.URGENT)))
     kind, reason = _non_incident(text, parts, scores)
@@ -49,16 +46,6 @@ def incident_reason(text: str) -> Reason | None:
         if cue:
             return Reason(msgid, {"failure": failure, "cue": cue})
     return None
-
-
-def _failure_like_incident(text: str, scores: Mapping[str, float]) -> Reason | None:
-    """A failure without a stated impact is an incident when the text reads most like one."""
-    failure = cues.find(cues.FAILURE, text)
-    others = max(score for kind, score in scores.items() if kind != "incident")
-    if not failure or scores["incident"] - others < INCIDENT_MARGIN:
-        return None
-    params = {"failure": failure, "score": f"{scores['incident']:.2f}"}
-    return Reason(m.FAILURE_LIKE_INCIDENT, params)
 
 
 def question_reason(parts: Sequence[str]) -> Reason | None:

@@ -227,6 +227,8 @@ CHANGE = _compile(
 BENEFIT = _compile(
     r"\bso that\b",
     r"\bso (?:we|i|they|customers|users|people|our|the)\b",
+    r"(?:^|[,;]\s*)so (?!that\b)(?:[\w'’-]+ ){0,3}"
+    r"(?:can|could|will|would|won't|don't|doesn't|no longer|see|get|know|have|need)\b",
     r"\b(?:because|as otherwise|otherwise)\b",
     r"\bin order to\b",
     r"\bto (?:comply|be able to|avoid|prevent|reduce|save)\b",
@@ -242,6 +244,7 @@ BENEFIT = _compile(
     r"(?:^|[,;:]\s*)om (?:\w+ ){0,6}te\b",
     r"\b(?:scheelt|bespaart|besparen|helpt|voorkomt|voorkomen|waardoor|anders)\b",
     r"\bnodig (?:voor|om)\b",
+    r"(?:^|[.;,]\s*)dan (?:hoeft|hoeven|kan|kunnen|zien|weten|hebben|krijgen)\b",
     r"(?:^|[,;:]\s*)voor (?:de|het|een|ons|onze)\b",
     r"\b(?:met de hand|handmatig|nu doen we|nu moeten we)\b",
 )

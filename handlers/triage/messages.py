@@ -5,32 +5,31 @@ They are gettext-style ids: the bot's catalog translates them; ``Reason.render``
 
 from __future__ import annotations
 
-EMPTY = "The request is empty"
-TRUNCATED = "Only the first {chars} characters were analysed"
+from bot.i18n import N_
 
-OUTAGE = 'Mentions an outage signal: "{cue}"'
-SECURITY = 'Mentions a security signal: "{cue}"'
-FAILURE_BREADTH = 'Something stopped working ("{failure}") for many people: "{cue}"'
-FAILURE_LIKE_INCIDENT = (
-    'Something stopped working ("{failure}") and it reads like an incident (similarity {score})'
-)
-FAILURE_TIME = 'Something stopped working ("{failure}") and time presses: "{cue}"'
-QUESTION_FORM = 'Phrased as a question: "{cue}"'
-INFO_REQUEST = 'Asks for information: "{cue}"'
-DEFECT = 'Describes wrong behaviour: "{cue}"'
-REQUEST = 'Asks for something new or changed: "{cue}"'
-NEAREST_TYPE = "Reads most like a {type} (similarity {score}, {other} {other_score})"
+EMPTY = N_("The request is empty")
+TRUNCATED = N_("Only the first {chars} characters were analysed")
 
-URGENT = "Urgent: an incident goes to the Product Owner at once"
-NOT_URGENT = "Not urgent: no sign that something is down or people are blocked"
+OUTAGE = N_('Mentions an outage signal: "{cue}"')
+SECURITY = N_('Mentions a security signal: "{cue}"')
+FAILURE_BREADTH = N_('Something stopped working ("{failure}") for many people: "{cue}"')
+FAILURE_TIME = N_('Something stopped working ("{failure}") and time presses: "{cue}"')
+QUESTION_FORM = N_('Phrased as a question: "{cue}"')
+INFO_REQUEST = N_('Asks for information: "{cue}"')
+DEFECT = N_('Describes wrong behaviour: "{cue}"')
+REQUEST = N_('Asks for something new or changed: "{cue}"')
+NEAREST_TYPE = N_("Reads most like a {type} (similarity {score}, {other} {other_score})")
 
-DUPLICATE = 'Looks like a duplicate of {id} (similarity {score}): "{title}"'
-DUPLICATE_VIA = "{id} is itself a duplicate of {original}, so this points to {original}"
-NO_DUPLICATE = "No earlier item is similar enough (closest: {id}, similarity {score})"
+URGENT = N_("Urgent: an incident goes to the Product Owner at once")
+NOT_URGENT = N_("Not urgent: no sign that something is down or people are blocked")
 
-HAS_WHY = 'Gives a reason: "{cue}"'
-HAS_CONTEXT = 'Explains the situation: "{cue}"'
-NEEDS_INFO = "Gives no reason or benefit: ask what problem it solves, and for whom"
+DUPLICATE = N_('Looks like a duplicate of {id} (similarity {score}): "{title}"')
+DUPLICATE_VIA = N_("{id} is itself a duplicate of {original}, so this points to {original}")
+NO_DUPLICATE = N_("No earlier item is similar enough (closest: {id}, similarity {score})")
+
+HAS_WHY = N_('Gives a reason: "{cue}"')
+HAS_CONTEXT = N_('Explains the situation: "{cue}"')
+NEEDS_INFO = N_("Gives no reason or benefit: ask what problem it solves, and for whom")
 
 ALL = (
     EMPTY,
@@ -39,7 +38,6 @@ ALL = (
     SECURITY,
     FAILURE_BREADTH,
     FAILURE_TIME,
-    FAILURE_LIKE_INCIDENT,
     QUESTION_FORM,
     INFO_REQUEST,
     DEFECT,

@@ -32,6 +32,15 @@ def item_key(item: BacklogItem) -> str:
     return f"item:{item.id}"
 
 
+def shown_item_ids(message: OutboundMessage) -> list[int]:
+    """The items whose sections the message shows, to update it when one is decided."""
+    return [
+        int(section.key.removeprefix("item:"))
+        for section in message.sections
+        if section.key and section.key.startswith("item:")
+    ]
+
+
 def type_name(tr: Translator, item: BacklogItem) -> str:
     return tr.t(TYPE_NAMES.get(ItemType(item.type), item.type))
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.events import MessageEvent
 from bot.messages import Field, OutboundMessage, Section
 from handlers import outbox
-from handlers.cards import item_section, status_name, type_name
+from handlers.cards import item_section, shown_item_ids, status_name, type_name
 from handlers.context import Context
 from handlers.intake import DECIDER_ROLES, duplicate_of
-from storage.models import Person, Role
+from storage.models import Person
 
 Command = Callable[[MessageEvent, Context], Awaitable[None]]
 
@@ -67,45 +67,42 @@ async def queue_command(event: MessageEvent, ctx: Context) -> None:
             ctx, event.conversation, OutboundMessage(text=tr.t("The triage queue is empty."))
         )
         return
-    item_ids = [int(section.key.split(":")[1]) for section in batch.sections if section.key]
-    await outbox.send(ctx, event.conversation, batch, recipient=ctx.actor, item_ids=item_ids)
+    await outbox.send(
+        ctx, event.conversation, batch, recipient=ctx.actor, item_ids=shown_item_ids(batch)
+    )
+
+
+def listing(heading: str, empty: str, sections: Sequence[Section]) -> OutboundMessage:
+    if not sections:
+        return OutboundMessage(text=empty)
+    return OutboundMessage(text=heading, sections=tuple(sections))
 
 
 async def backlog_command(event: MessageEvent, ctx: Context) -> None:
     tr = ctx.tr
     items = await ctx.uow.backlog.backlog(workspace_id=ctx.workspace.id, limit=BACKLOG_PAGE)
-    if not items:
-        message = OutboundMessage(text=tr.t("The backlog is empty."))
-    else:
-        message = OutboundMessage(
-            text=tr.t("Top of the backlog:"),
-            sections=tuple(
-                Section(
-                    title=f"{position}. #{item.id} {item.title}",
-                    fields=(Field(label=tr.t("Type"), value=type_name(tr, item)),),
-                )
-                for position, item in enumerate(items, start=1)
-            ),
+    sections = [
+        Section(
+            title=f"{position}. #{item.id} {item.title}",
+            fields=(Field(label=tr.t("Type"), value=type_name(tr, item)),),
         )
+        for position, item in enumerate(items, start=1)
+    ]
+    message = listing(tr.t("Top of the backlog:"), tr.t("The backlog is empty."), sections)
     await outbox.reply(ctx, event.conversation, message)
 
 
 async def status_command(event: MessageEvent, ctx: Context) -> None:
     tr = ctx.tr
     items = await ctx.uow.backlog.of_stakeholder(person_id=ctx.actor.id, limit=STATUS_PAGE)
-    if not items:
-        message = OutboundMessage(text=tr.t("You have no requests yet."))
-    else:
-        message = OutboundMessage(
-            text=tr.t("Your requests:"),
-            sections=tuple(
-                Section(
-                    title=f"#{item.id} {item.title}",
-                    fields=(Field(label=tr.t("Status"), value=status_name(tr, item.status)),),
-                )
-                for item in items
-            ),
+    sections = [
+        Section(
+            title=f"#{item.id} {item.title}",
+            fields=(Field(label=tr.t("Status"), value=status_name(tr, item.status)),),
         )
+        for item in items
+    ]
+    message = listing(tr.t("Your requests:"), tr.t("You have no requests yet."), sections)
     await outbox.reply(ctx, event.conversation, message)
 
 
@@ -126,6 +123,3 @@ COMMANDS: dict[str, Command] = {
 def find_command(text: str) -> Command | None:
     """A message is a command only when it is one of the command phrases, nothing more."""
     return COMMANDS.get(normalise(text))
-
-
-__all__ = ["COMMANDS", "Role", "find_command", "queue_batch"]

@@ -15,16 +15,23 @@ async def workspace_for(
     uow: UnitOfWork, conversation: ConversationRef, defaults: Defaults, now: datetime
 ) -> Workspace:
     """The workspace an event belongs to; one seen for the first time is set up with defaults."""
-    workspace = await uow.workspaces.get(
-        platform=conversation.platform, external_id=conversation.workspace
-    )
+    return await ensure_workspace(
+        uow, platform=conversation.platform, external_id=conversation.workspace,
+        defaults=defaults, now=now,
+    )  # fmt: skip
+
+
+async def ensure_workspace(
+    uow: UnitOfWork, *, platform: str, external_id: str, defaults: Defaults, now: datetime
+) -> Workspace:
+    workspace = await uow.workspaces.get(platform=platform, external_id=external_id)
     if workspace is not None:
         return workspace
     return await uow.workspaces.add(
         Workspace(
-            platform=conversation.platform,
-            external_id=conversation.workspace,
-            name=conversation.workspace,
+            platform=platform,
+            external_id=external_id,
+            name=external_id,
             timezone=defaults.timezone,
             language=defaults.language,
             review_times=defaults.review_times,
@@ -33,21 +40,36 @@ async def workspace_for(
     )
 
 
-async def person_for(
-    uow: UnitOfWork, workspace: Workspace, info: PersonInfo, now: datetime
+async def ensure_person(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    user: str,
+    now: datetime,
+    *,
+    display_name: str | None = None,
+    role: Role = Role.STAKEHOLDER,
 ) -> Person:
-    """The person behind an event, created as a stakeholder when new, details kept up to date."""
-    person = await uow.people.get(workspace_id=workspace.id, user_id=info.user_id)
+    """The person with this platform user id, created with the given role when new."""
+    person = await uow.people.get(workspace_id=workspace.id, user_id=user)
     if person is None:
         person = await uow.people.add(
             Person(
                 workspace_id=workspace.id,
-                platform_user_id=info.user_id,
-                role=Role.STAKEHOLDER,
+                platform_user_id=user,
+                display_name=display_name,
+                role=role,
                 created_at=now,
             )
         )
         person.workspace = workspace
+    return person
+
+
+async def person_for(
+    uow: UnitOfWork, workspace: Workspace, info: PersonInfo, now: datetime
+) -> Person:
+    """The person behind an event, created as a stakeholder when new, details kept up to date."""
+    person = await ensure_person(uow, workspace, info.user_id, now)
     if info.display_name:
         person.display_name = info.display_name[:255]
     if info.timezone:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.messages import OutboundMessage
 from handlers import outbox
+from handlers.cards import shown_item_ids
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
 from handlers.intake import DECIDER_ROLES
@@ -82,8 +83,7 @@ async def send_review_batch(db: Database, services: Services, workspace_id: int)
             batch = await queue_batch(ctx, decider)
             if batch is None:
                 continue
-            item_ids = [int(s.key.split(":")[1]) for s in batch.sections if s.key]
-            await outbox.send_direct(ctx, decider, batch, item_ids=item_ids)
+            await outbox.send_direct(ctx, decider, batch, item_ids=shown_item_ids(batch))
             sent += 1
         log.info("Review slot %s of workspace %s: %s batches", slot, workspace.id, sent)
         return sent

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import InvalidInputError
 from bot.settings import LANGUAGES
 from handlers.context import Defaults
+from handlers.people import ensure_person, ensure_workspace
 from handlers.schedule import format_review_times, parse_review_times
-from storage.models import Person, Role, Workspace
+from storage.models import Role, Workspace
 from storage.repositories import UnitOfWork
 
 
@@ -44,19 +45,9 @@ def validate(spec: TeamSpec) -> None:
 async def set_team(uow: UnitOfWork, spec: TeamSpec, defaults: Defaults, now: datetime) -> Workspace:
     """Create or change the workspace; roles named replace the ones held before."""
     validate(spec)
-    workspace = await uow.workspaces.get(platform=spec.platform, external_id=spec.workspace)
-    if workspace is None:
-        workspace = await uow.workspaces.add(
-            Workspace(
-                platform=spec.platform,
-                external_id=spec.workspace,
-                name=spec.workspace,
-                timezone=spec.timezone or defaults.timezone,
-                language=spec.language or defaults.language,
-                review_times=defaults.review_times,
-                created_at=now,
-            )
-        )
+    workspace = await ensure_workspace(
+        uow, platform=spec.platform, external_id=spec.workspace, defaults=defaults, now=now
+    )
     if spec.timezone:
         workspace.timezone = spec.timezone
     if spec.language:
@@ -79,32 +70,8 @@ async def _assign(
         if holder.platform_user_id not in users:
             holder.role = Role.MEMBER
     for user in users:
-        person = await ensure_person(uow, workspace, user, now)
+        person = await ensure_person(uow, workspace, user, now, role=role)
         person.role = role
-
-
-async def ensure_person(
-    uow: UnitOfWork,
-    workspace: Workspace,
-    user: str,
-    now: datetime,
-    *,
-    display_name: str | None = None,
-    role: Role = Role.MEMBER,
-) -> Person:
-    person = await uow.people.get(workspace_id=workspace.id, user_id=user)
-    if person is None:
-        person = await uow.people.add(
-            Person(
-                workspace_id=workspace.id,
-                platform_user_id=user,
-                display_name=display_name,
-                role=role,
-                created_at=now,
-            )
-        )
-        person.workspace = workspace
-    return person
 
 
 DEMO_PEOPLE = (

@@ -16,9 +16,12 @@ async def workspace_for(
 ) -> Workspace:
     """The workspace an event belongs to; one seen for the first time is set up with defaults."""
     return await ensure_workspace(
-        uow, platform=conversation.platform, external_id=conversation.workspace,
-        defaults=defaults, now=now,
-    )  # fmt: skip
+        uow,
+        platform=conversation.platform,
+        external_id=conversation.workspace,
+        defaults=defaults,
+        now=now,
+    )
 
 
 async def ensure_workspace(

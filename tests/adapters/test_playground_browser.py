@@ -1,0 +1,191 @@
+"""The playground page in a real headless Chromium, against the real app over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Page, expect
+
+from bot.app import Runtime, create_app
+from tests.browser import chromium
+
+pytestmark = [
+    pytest.mark.browser,
+    # The page does not care which database is behind the API; the API loop tests run on both.
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+INCIDENT = "The customer portal shows a 500 error on login since 10:00, nobody can get in!"
+FEATURE = (
+    "Could we add a CSV export to the monthly sales report? Finance would like it next quarter."
+)
+REASON = "Finance already gets this from the BI dashboard."
+# Set to a file path to keep a screenshot of the PO's view outside pytest's tmp_path.
+SCREENSHOT = os.environ.get("HEATSHIELD_PLAYGROUND_SCREENSHOT")
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture
+async def base_url(runtime: Runtime) -> AsyncIterator[str]:
+    """The real app on a free local port, without the background worker."""
+    runner = web.AppRunner(create_app(runtime, background=False))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def page(base_url: str) -> AsyncIterator[Page]:
+    """The playground page, opened; fails the test on any uncaught script error."""
+    problems: list[str] = []
+    async with chromium() as browser:
+        context = await browser.new_context(
+            viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/Amsterdam"
+        )
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                problems.append(f"console: {msg.text}")
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        await page.goto(f"{base_url}/playground")
+        yield page
+        await context.close()
+    assert problems == []
+
+
+async def chat_as(page: Page, user: str) -> None:
+    await page.get_by_test_id("person-select").select_option(user)
+
+
+async def send(page: Page, text: str) -> None:
+    composer = page.get_by_test_id("composer")
+    await composer.fill(text)
+    await page.get_by_test_id("send").click()
+    await expect(composer).to_have_value("")
+
+
+async def test_incident_is_approved_in_the_page_and_the_stakeholder_hears_it(
+    page: Page, tmp_path: Path
+) -> None:
+    await expect(page).to_have_title("Heatshield playground")
+    person = page.get_by_test_id("person-select")
+    await expect(person.locator("option[value=po]")).to_have_text("Petra (PO) · po")
+    await expect(page.get_by_test_id("message-list")).to_have_attribute("aria-live", "polite")
+    messages = page.get_by_test_id("message")
+
+    await chat_as(page, "anna")
+    composer = page.get_by_test_id("composer")
+    await composer.fill(INCIDENT)
+    await composer.press("Enter")
+    await expect(messages.last).to_contain_text(re.compile("urgent", re.IGNORECASE))
+    await expect(composer).to_have_value("")
+    await expect(page.get_by_test_id("sent")).to_have_text(INCIDENT)
+
+    await chat_as(page, "po")
+    card = page.get_by_test_id("card-section").filter(has_text=INCIDENT)
+    await expect(card).to_have_count(1)
+    await expect(card.locator("dl")).to_contain_text("Incident")
+    approve = card.get_by_role("button", name="Approve (top)")
+    await expect(approve).to_have_class("primary")
+    await expect(card.get_by_role("button", name="Decline")).to_have_class("danger")
+    message_id = await messages.filter(has=card).get_attribute("data-message-id")
+    await page.screenshot(path=tmp_path / "playground.png")
+    if SCREENSHOT:
+        shutil.copy(tmp_path / "playground.png", SCREENSHOT)
+
+    await approve.click()
+
+    await expect(card.get_by_role("button")).to_have_count(0)
+    await expect(card).to_contain_text("Approved by Petra (PO)")
+    await expect(messages.filter(has=card)).to_have_attribute("data-message-id", str(message_id))
+    await expect(messages.last).to_contain_text("Approved #1")
+    await page.screenshot(path=tmp_path / "playground-decided.png")
+
+    await chat_as(page, "anna")
+    await expect(messages.last).to_contain_text("on the backlog")
+    await expect(page.get_by_test_id("error")).to_be_hidden()
+
+
+async def test_declining_asks_for_a_reason_and_the_stakeholder_reads_it(page: Page) -> None:
+    messages = page.get_by_test_id("message")
+    await chat_as(page, "anna")
+    await send(page, FEATURE)
+    await expect(messages.last).to_contain_text("triage queue")
+
+    await chat_as(page, "po")
+    await send(page, "queue")
+    queue = messages.filter(has_text="Triage queue")
+    section = queue.get_by_test_id("card-section").filter(has_text="CSV export")
+    await section.get_by_role("button", name="Decline").click()
+    reason = section.get_by_label("Reason for the stakeholder")
+    await expect(reason).to_be_focused()
+    confirm = section.get_by_role("button", name="Confirm: Decline")
+    await confirm.click()
+    await expect(section).to_contain_text("Please fill this in first.")
+    await reason.fill(REASON)
+    await confirm.click()
+
+    await expect(section.get_by_role("button")).to_have_count(0)
+    await expect(section).to_contain_text(f"Declined by Petra (PO): {REASON}")
+
+    await chat_as(page, "anna")
+    await expect(messages.last).to_contain_text(REASON)
+    await expect(messages.last).to_contain_text("not to take it on")
+
+
+async def test_a_team_member_forwards_a_request_that_reached_them_directly(page: Page) -> None:
+    await chat_as(page, "ben")
+    await page.get_by_test_id("forward-toggle").click()
+    await page.get_by_label("Original author").select_option("anna")
+    await page.get_by_label("What they wrote").fill(FEATURE)
+    await page.get_by_test_id("forward-send").click()
+    await expect(page.get_by_label("What they wrote")).to_have_value("")
+    await expect(page.get_by_test_id("sent")).to_contain_text("forwarded a message from Anna")
+
+    await chat_as(page, "anna")
+    await expect(page.get_by_test_id("message").last).to_contain_text("Ben")
+    await expect(page.get_by_test_id("forward")).to_be_hidden()
+
+
+async def test_an_api_error_is_shown_and_what_was_typed_is_kept(page: Page) -> None:
+    await chat_as(page, "anna")
+    composer = page.get_by_test_id("composer")
+    await composer.fill("help")
+    await composer.press("Shift+Enter")
+    await expect(composer).to_have_value("help\n")
+    await composer.press("Backspace")
+    await composer.press("Enter")
+    reply = page.get_by_test_id("message").last
+    await expect(reply).to_contain_text("status")
+    assert "\n" in (await reply.locator(".text").inner_text()).strip()
+
+    too_long = "x" * 20_001
+    await composer.fill(too_long)
+    await page.get_by_test_id("send").click()
+    error = page.get_by_test_id("error")
+    await expect(error).to_be_visible()
+    await expect(error).to_contain_text("text")
+    await expect(composer).to_have_value(too_long)
+    await expect(page.get_by_test_id("message")).to_have_count(1)
+
+    await composer.fill("status")
+    await composer.press("Enter")
+    await expect(error).to_be_hidden()
+    await expect(page.get_by_test_id("message")).to_have_count(2)

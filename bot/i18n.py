@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from babel.messages.pofile import read_po
 
@@ -16,6 +16,7 @@ from bot.settings import LANGUAGES
 
 log = logging.getLogger(__name__)
 DOMAIN = "heatshield"
+LOCALE_DIR = Path(__file__).parent / "locale"
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
@@ -25,7 +26,7 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark, tra
 
 @cache
 def _catalog(language: str) -> dict[str, str]:
-    path = resources.files("bot") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.is_file():
         return {}
     with path.open("rb") as handle:

@@ -45,6 +45,8 @@ class Section(BaseModel):
     text: str | None = None
     fields: tuple[Field, ...] = ()
     buttons: tuple[Button, ...] = ()
+    # What was decided, once it was: shown in place of the buttons.
+    outcome: str | None = None
 
 
 class OutboundMessage(BaseModel):

@@ -154,8 +154,6 @@ def with_outcome(message: OutboundMessage, item: BacklogItem, outcome: str) -> O
     key = item_key(item)
     for section in message.sections:
         if section.key == key:
-            decided = section.model_copy(
-                update={"buttons": (), "fields": (*section.fields, Field(label="✔", value=outcome))}
-            )
+            decided = section.model_copy(update={"buttons": (), "outcome": outcome})
             return message.replace_section(key, decided)
     return message

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +28,7 @@ from bot.pipeline import Pipeline
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+PAGE = Path(__file__).parent / "static" / "index.html"
 
 
 class PlaygroundRoutes:
@@ -46,9 +47,8 @@ class PlaygroundRoutes:
         app.router.add_post("/playground/api/actions", self.post_action)
         app.router.add_get("/playground/api/inbox", self.inbox)
 
-    async def page(self, _: web.Request) -> web.Response:
-        html = (resources.files("adapters.playground") / "static" / "index.html").read_text()
-        return web.Response(text=html, content_type="text/html")
+    async def page(self, _: web.Request) -> web.FileResponse:
+        return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
     async def workspaces(self, _: web.Request) -> web.Response:
         async with self._db.transaction() as uow:

@@ -81,7 +81,7 @@ async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False)
 
 def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
     """The aiohttp app; `background` starts the delivery worker and the scheduler with it."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[_errors_as_json])
     app.router.add_get("/healthz", _healthz(runtime))
     if runtime.settings.playground:
         PlaygroundRoutes(runtime.db, runtime.pipeline, runtime.worker.deliver_due).mount(app)
@@ -93,6 +93,20 @@ def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unexpected error is logged and answered with a plain 500, never a traceback page."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return web.json_response(
+            {"error": "internal error; nothing you sent was lost, please try again"}, status=500
+        )
 
 
 def _healthz(runtime: Runtime) -> Handler:

@@ -83,6 +83,9 @@ class DeliveryWorker:
         self._lease = lease
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        # One pass at a time in a process: a caller that waits for its replies (the playground)
+        # then knows that a pass running in the background has finished, too.
+        self._pass = asyncio.Lock()
 
     def wake(self) -> None:
         """Deliver now instead of at the next poll (called after a commit that wrote messages)."""
@@ -99,15 +102,16 @@ class DeliveryWorker:
             self._wake.clear()
 
     async def deliver_due(self) -> int:
-        """One pass over the messages due now; returns how many were delivered."""
-        async with self._db.transaction() as uow:
-            due = await uow.outbox.due_ids(now=self._clock.now(), limit=self._batch_size)
-        delivered = 0
-        for message_id in due:
-            claimed = await self._claim(message_id)
-            if claimed is not None and await self._deliver(claimed):
-                delivered += 1
-        return delivered
+        """One pass over the messages due now; returns how many it delivered."""
+        async with self._pass:
+            async with self._db.transaction() as uow:
+                due = await uow.outbox.due_ids(now=self._clock.now(), limit=self._batch_size)
+            delivered = 0
+            for message_id in due:
+                claimed = await self._claim(message_id)
+                if claimed is not None and await self._deliver(claimed):
+                    delivered += 1
+            return delivered
 
     async def _claim(self, message_id: int) -> Claimed | None:
         async with self._db.transaction() as uow:

@@ -124,3 +124,20 @@ async def test_the_inbox_can_be_read_from_an_id_on(client: Playground) -> None:
     )
 
     assert [m["id"] for m in (await response.json())["messages"]] == [second["id"]]
+
+
+async def test_an_unexpected_error_is_a_json_500_and_the_inbound_is_kept(
+    client: Playground, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_claim(message_id: int) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runtime.worker, "_claim", broken_claim)
+
+    response = await client.http.post(
+        "/playground/api/messages", json={"workspace": "demo", "user": "anna", "text": FEATURE}
+    )
+
+    assert response.status == 500
+    assert "nothing you sent was lost" in (await response.json())["error"]
+    assert len(await state.items(runtime)) == 1

@@ -12,12 +12,11 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.playground.app import PlaygroundRoutes
-from adapters.playground.sender import PLATFORM as PLAYGROUND
-from adapters.playground.sender import PlaygroundSender
+from adapters.playground.platform import playground_platform
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliveryWorker, Sender
 from bot.pipeline import Pipeline
+from bot.platforms import Platform, PlatformFactory
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from handlers.context import Defaults, Services
@@ -28,6 +27,9 @@ from storage.db import create_engine, create_sessionmaker
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+
+# Every platform this server can speak; each mounts only when it is configured.
+PLATFORMS: tuple[PlatformFactory, ...] = (playground_platform,)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Runtime:
     worker: DeliveryWorker
     scheduler: Scheduler
     senders: dict[str, Sender] = field(default_factory=dict)
+    platforms: list[Platform] = field(default_factory=list)
 
 
 def build_runtime(
@@ -59,11 +62,17 @@ def build_runtime(
             review_times=settings.default_review_times,
         ),
     )
-    senders: dict[str, Sender] = {PLAYGROUND: PlaygroundSender(db, clock)}
+    senders: dict[str, Sender] = {}
     worker = DeliveryWorker(db, senders, clock, max_attempts=settings.outbox_max_attempts)
     pipeline = Pipeline(db, services, on_outbox=worker.wake)
     scheduler = Scheduler(db, services, pipeline, settings.scheduler_tick_seconds)
-    return Runtime(settings, engine, db, services, pipeline, worker, scheduler, senders)
+    runtime = Runtime(settings, engine, db, services, pipeline, worker, scheduler, senders)
+    for factory in PLATFORMS:
+        platform = factory(runtime)
+        if platform is not None:
+            runtime.platforms.append(platform)
+            senders[platform.name] = platform.sender
+    return runtime
 
 
 async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False) -> None:
@@ -83,9 +92,8 @@ def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
     """The aiohttp app; `background` starts the delivery worker and the scheduler with it."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[_errors_as_json])
     app.router.add_get("/healthz", _healthz(runtime))
-    if runtime.settings.playground:
-        PlaygroundRoutes(runtime.db, runtime.pipeline, runtime.worker.deliver_due).mount(app)
-        app.router.add_get("/", _redirect_to_playground)
+    for platform in runtime.platforms:
+        platform.mount(app)
     if background:
         app.cleanup_ctx.append(_background(runtime))
     app.on_cleanup.append(_dispose(runtime))
@@ -123,17 +131,17 @@ def _healthz(runtime: Runtime) -> Handler:
     return healthz
 
 
-async def _redirect_to_playground(_: web.Request) -> web.Response:
-    raise web.HTTPFound("/playground")
-
-
 def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
     async def background(_: web.Application) -> AsyncIterator[None]:
         worker = asyncio.create_task(
             runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
         )
         runtime.scheduler.start()
+        for platform in runtime.platforms:
+            await platform.start()
         yield
+        for platform in runtime.platforms:
+            await platform.stop()
         runtime.scheduler.stop()
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

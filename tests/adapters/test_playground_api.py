@@ -141,3 +141,18 @@ async def test_an_unexpected_error_is_a_json_500_and_the_inbound_is_kept(
     assert response.status == 500
     assert "nothing you sent was lost" in (await response.json())["error"]
     assert len(await state.items(runtime)) == 1
+
+
+async def test_healthz_says_503_when_the_database_is_unreachable(clock: object) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import build_runtime, create_app
+    from bot.settings import load_settings
+
+    unreachable = "postgresql+asyncpg://nobody@127.0.0.1:9/nothing"
+    runtime = build_runtime(load_settings(database_url=unreachable))
+    async with TestClient(TestServer(create_app(runtime, background=False))) as http:
+        response = await http.get("/healthz")
+
+        assert response.status == 503
+        assert (await response.json())["database"] == "unreachable"

@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.coaching_repositories import CoachingRepository
 from storage.models import (
     OPEN_STATUSES,
     UNDECIDED_STATUSES,
@@ -428,6 +429,7 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.outbox = OutboxRepository(session)
         self.playground = PlaygroundRepository(session)
+        self.coaching = CoachingRepository(session)
 
 
 class Database:

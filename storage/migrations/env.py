@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from storage import coaching_models  # noqa: F401 - registers the coaching tables
 from storage.db import create_engine
 from storage.models import Base
 

@@ -1,0 +1,1 @@
+"""The PO's coaching trajectory: contract, sessions, reflections, the coach's digest."""

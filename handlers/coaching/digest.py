@@ -1,0 +1,205 @@
+"""The coach's weekly digest: how the PO's shield held this week, within what the contract allows.
+
+The figures are computed from the database alone; what the coach may read depends on the
+contract's confidentiality: `aggregate` figures only, `names` also stakeholders and titles,
+`full` also the PO's reflections.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.errors import InvalidInputError
+from storage.coaching_models import CoachingContract, Confidentiality
+from storage.models import BacklogItem, Decision, Workspace
+from storage.repositories import UnitOfWork
+
+DECISION_ACTIONS = ("approve", "defer", "decline", "merge", "ask")
+SOURCES = ("direct", "channel", "back_door")
+TYPES = ("incident", "bug", "feature", "question")
+
+
+@dataclass(frozen=True)
+class Share:
+    group: str
+    requests: int
+    request_share: float  # percent of the week's requests
+    approvals: int
+    approval_share: float  # percent of the week's approvals
+    desired: int | None  # the percent the PO wants, when set
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    id: int
+    title: str
+    stakeholder: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ReflectionLine:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    workspace: str
+    week: str
+    start: str
+    end: str
+    confidentiality: str
+    received: int
+    by_source: dict[str, int]
+    by_type: dict[str, int]
+    decisions: dict[str, int]
+    decided_items: int
+    median_hours_to_decision: float | None
+    shares: list[Share]
+    items: list[ItemLine] = field(default_factory=list)
+    reflections: list[ReflectionLine] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_week(week: str) -> tuple[int, int]:
+    """ "2026-W47" as (2026, 47)."""
+    try:
+        year_text, week_text = week.upper().split("-W")
+        year, number = int(year_text), int(week_text)
+        date.fromisocalendar(year, number, 1)
+    except ValueError as exc:
+        raise InvalidInputError("week", f"'{week}' is not an ISO week like 2026-W47") from exc
+    return year, number
+
+
+def week_of(moment: datetime, timezone: str) -> str:
+    year, number, _ = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_bounds(week: str, timezone: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 in the workspace's time zone, as UTC moments."""
+    year, number = parse_week(week)
+    monday = date.fromisocalendar(year, number, 1)
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(monday, time(0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+async def build_digest(
+    uow: UnitOfWork, workspace: Workspace, contract: CoachingContract, week: str
+) -> Digest:
+    start, end = week_bounds(week, workspace.timezone)
+    received = list(
+        await uow.coaching.requests_between(workspace_id=workspace.id, start=start, end=end)
+    )
+    history = list(await uow.coaching.decisions_of_workspace(workspace_id=workspace.id, before=end))
+    in_week = [(d, item) for d, item in history if d.decided_at >= start]
+    level = Confidentiality(contract.confidentiality)
+    labels = await _stakeholder_labels(uow, received + [item for _, item in in_week], level)
+    desired = {s.group_name: s.percent for s in await uow.coaching.desired_shares(
+        workspace_id=workspace.id
+    )}  # fmt: skip
+    digest = Digest(
+        workspace=workspace.name or workspace.external_id,
+        week=week,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        confidentiality=level.value,
+        received=len(received),
+        by_source=_count((item.request.source for item in received), SOURCES),
+        by_type=_count((item.type for item in received), TYPES),
+        decisions=_count((d.action for d, _ in in_week), DECISION_ACTIONS),
+        decided_items=len({item.id for d, item in in_week if d.action != "ask"}),
+        median_hours_to_decision=_median_hours(history, start),
+        shares=_shares(received, in_week, labels, desired),
+    )
+    if level in (Confidentiality.NAMES, Confidentiality.FULL):
+        digest.items.extend(
+            ItemLine(item.id, item.title, item.request.stakeholder.name, item.status)
+            for item in received
+        )
+    if level is Confidentiality.FULL:
+        answered = await uow.coaching.reflections_answered(
+            contract_id=contract.id, start=start, end=end
+        )
+        digest.reflections.extend(ReflectionLine(r.question, r.answer or "") for r in answered)
+    return digest
+
+
+def _count(values: Any, keys: tuple[str, ...]) -> dict[str, int]:
+    counted = Counter(values)
+    return {key: counted.get(key, 0) for key in keys}
+
+
+def _median_hours(history: list[tuple[Decision, BacklogItem]], start: datetime) -> float | None:
+    """Median time from request to its first decision, for first decisions made this week."""
+    first: dict[int, tuple[Decision, BacklogItem]] = {}
+    for decision, item in history:
+        if decision.action != "ask" and item.id not in first:
+            first[item.id] = (decision, item)
+    hours = [
+        (decision.decided_at - item.request.received_at).total_seconds() / 3600
+        for decision, item in first.values()
+        if decision.decided_at >= start
+    ]
+    return round(statistics.median(hours), 1) if hours else None
+
+
+async def _stakeholder_labels(
+    uow: UnitOfWork, items: list[BacklogItem], level: Confidentiality
+) -> dict[int, str]:
+    """Each stakeholder's group, else their name, or an anonymous label under `aggregate`."""
+    people = sorted({item.request.stakeholder_id for item in items})
+    groups = await uow.coaching.groups(person_ids=people)
+    names = {item.request.stakeholder_id: item.request.stakeholder.name for item in items}
+    labels: dict[int, str] = {}
+    anonymous = 0
+    for person_id in people:
+        if person_id in groups:
+            labels[person_id] = groups[person_id]
+        elif level is Confidentiality.AGGREGATE:
+            anonymous += 1
+            labels[person_id] = f"#{anonymous}"
+        else:
+            labels[person_id] = names[person_id]
+    return labels
+
+
+def _shares(
+    received: list[BacklogItem],
+    decided: list[tuple[Decision, BacklogItem]],
+    labels: dict[int, str],
+    desired: dict[str, int],
+) -> list[Share]:
+    requests = Counter(labels[item.request.stakeholder_id] for item in received)
+    approvals = Counter(
+        labels[item.request.stakeholder_id] for d, item in decided if d.action == "approve"
+    )
+    total_requests = sum(requests.values())
+    total_approvals = sum(approvals.values())
+    groups = sorted(set(requests) | set(approvals) | set(desired))
+    return [
+        Share(
+            group=group,
+            requests=requests.get(group, 0),
+            request_share=_percent(requests.get(group, 0), total_requests),
+            approvals=approvals.get(group, 0),
+            approval_share=_percent(approvals.get(group, 0), total_approvals),
+            desired=desired.get(group),
+        )
+        for group in groups
+    ]
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0

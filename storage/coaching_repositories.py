@@ -1,0 +1,172 @@
+"""Repositories of the coaching trajectory, the same narrow style as storage/repositories.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.coaching_models import (
+    CoachingContract,
+    CoachingSession,
+    ContractProposal,
+    DesiredShare,
+    PersonPreferences,
+    Prompt,
+    Reflection,
+    ScheduledSend,
+)
+from storage.models import BacklogItem, Decision, Request
+
+
+class CoachingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def contract(
+        self, *, workspace_id: int, po_id: int | None = None
+    ) -> CoachingContract | None:
+        query = select(CoachingContract).where(CoachingContract.workspace_id == workspace_id)
+        if po_id is not None:
+            query = query.where(CoachingContract.po_id == po_id)
+        return await self._session.scalar(query.order_by(CoachingContract.id).limit(1))
+
+    async def contract_by_id(self, *, contract_id: int) -> CoachingContract | None:
+        return await self._session.get(CoachingContract, contract_id)
+
+    async def contracts(self) -> Sequence[CoachingContract]:
+        return (
+            await self._session.scalars(select(CoachingContract).order_by(CoachingContract.id))
+        ).all()
+
+    async def contracts_involving(self, *, person_id: int) -> Sequence[CoachingContract]:
+        return (
+            await self._session.scalars(
+                select(CoachingContract).where(
+                    (CoachingContract.po_id == person_id) | (CoachingContract.coach_id == person_id)
+                )
+            )
+        ).all()
+
+    async def add(self, row: object) -> None:
+        self._session.add(row)
+        await self._session.flush()
+
+    async def sessions(self, *, contract_id: int) -> Sequence[CoachingSession]:
+        return (
+            await self._session.scalars(
+                select(CoachingSession)
+                .where(CoachingSession.contract_id == contract_id)
+                .order_by(CoachingSession.starts_at, CoachingSession.id)
+            )
+        ).all()
+
+    async def session_by_id(self, *, session_id: int) -> CoachingSession | None:
+        return await self._session.get(CoachingSession, session_id)
+
+    async def reflection(self, *, contract_id: int, period: str) -> Reflection | None:
+        return await self._session.scalar(
+            select(Reflection).where(
+                Reflection.contract_id == contract_id, Reflection.period == period
+            )
+        )
+
+    async def reflection_by_id(self, *, reflection_id: int) -> Reflection | None:
+        return await self._session.get(Reflection, reflection_id)
+
+    async def reflections_answered(
+        self, *, contract_id: int, start: datetime, end: datetime
+    ) -> Sequence[Reflection]:
+        return (
+            await self._session.scalars(
+                select(Reflection)
+                .where(
+                    Reflection.contract_id == contract_id,
+                    Reflection.answered_at >= start,
+                    Reflection.answered_at < end,
+                )
+                .order_by(Reflection.answered_at)
+            )
+        ).all()
+
+    async def open_prompt(self, *, person_id: int, now: datetime) -> Prompt | None:
+        """The newest unanswered, unexpired prompt to this person."""
+        return await self._session.scalar(
+            select(Prompt)
+            .where(
+                Prompt.person_id == person_id,
+                Prompt.answered_at.is_(None),
+                Prompt.expires_at > now,
+            )
+            .order_by(Prompt.id.desc())
+            .limit(1)
+        )
+
+    async def pending_proposal(self, *, proposal_id: int) -> ContractProposal | None:
+        return await self._session.get(ContractProposal, proposal_id)
+
+    async def desired_shares(self, *, workspace_id: int) -> Sequence[DesiredShare]:
+        return (
+            await self._session.scalars(
+                select(DesiredShare)
+                .where(DesiredShare.workspace_id == workspace_id)
+                .order_by(DesiredShare.group_name)
+            )
+        ).all()
+
+    async def preferences(self, *, person_id: int) -> PersonPreferences | None:
+        return await self._session.get(PersonPreferences, person_id)
+
+    async def groups(self, *, person_ids: Sequence[int]) -> dict[int, str]:
+        rows = await self._session.scalars(
+            select(PersonPreferences).where(
+                PersonPreferences.person_id.in_(person_ids),
+                PersonPreferences.group_name.is_not(None),
+            )
+        )
+        return {row.person_id: row.group_name for row in rows if row.group_name}
+
+    async def claim_send(self, send: ScheduledSend) -> bool:
+        """Record a scheduled send; False when its key was taken (by another replica)."""
+        try:
+            async with self._session.begin_nested():
+                self._session.add(send)
+        except IntegrityError:
+            return False
+        return True
+
+    async def send_keys(self, *, prefix: str) -> set[str]:
+        rows = await self._session.scalars(
+            select(ScheduledSend.key).where(ScheduledSend.key.startswith(prefix))
+        )
+        return set(rows)
+
+    async def requests_between(
+        self, *, workspace_id: int, start: datetime, end: datetime
+    ) -> Sequence[BacklogItem]:
+        return (
+            await self._session.scalars(
+                select(BacklogItem)
+                .join(Request, BacklogItem.request_id == Request.id)
+                .where(
+                    BacklogItem.workspace_id == workspace_id,
+                    Request.received_at >= start,
+                    Request.received_at < end,
+                )
+                .order_by(BacklogItem.id)
+            )
+        ).all()
+
+    async def decisions_of_workspace(
+        self, *, workspace_id: int, before: datetime
+    ) -> Sequence[tuple[Decision, BacklogItem]]:
+        rows = await self._session.execute(
+            select(Decision, BacklogItem)
+            .join(BacklogItem, Decision.item_id == BacklogItem.id)
+            .where(BacklogItem.workspace_id == workspace_id, Decision.decided_at < before)
+            .order_by(Decision.decided_at, Decision.id)
+        )
+        return [(decision, item) for decision, item in rows.tuples()]

@@ -49,24 +49,30 @@ class Section(BaseModel):
     outcome: str | None = None
 
 
+class Image(BaseModel):
+    """A picture sent with a message (the digest's chart), as base64-encoded PNG."""
+
+    model_config = ConfigDict(frozen=True)
+
+    png_base64: str
+    alt: str
+
+
 class OutboundMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str
     sections: tuple[Section, ...] = ()
+    image: Image | None = None
 
     @property
     def buttons(self) -> tuple[Button, ...]:
         return tuple(button for section in self.sections for button in section.buttons)
 
     def replace_section(self, key: str, section: Section) -> OutboundMessage:
-        return OutboundMessage(
-            text=self.text,
-            sections=tuple(section if old.key == key else old for old in self.sections),
-        )
+        sections = tuple(section if old.key == key else old for old in self.sections)
+        return self.model_copy(update={"sections": sections})
 
     def without_buttons(self) -> OutboundMessage:
-        return OutboundMessage(
-            text=self.text,
-            sections=tuple(section.model_copy(update={"buttons": ()}) for section in self.sections),
-        )
+        sections = tuple(section.model_copy(update={"buttons": ()}) for section in self.sections)
+        return self.model_copy(update={"sections": sections})

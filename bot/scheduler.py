@@ -31,11 +31,13 @@ class Scheduler:
     async def run_once(self) -> None:
         report = await tick(self._db, self._services)
         recovered = await self._pipeline.recover()
-        if report.requeued or report.batches or recovered:
+        if report.requeued or report.batches or report.coaching_sent or recovered:
             log.info(
-                "Tick: %s deferred back, %s review batches, %s inbounds recovered",
+                "Tick: %s deferred back, %s review batches, %s coaching messages, "
+                "%s inbounds recovered",
                 report.requeued,
                 report.batches,
+                report.coaching_sent,
                 recovered,
             )
 

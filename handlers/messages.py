@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.events import MessageEvent
 from bot.messages import OutboundMessage
 from handlers import outbox
+from handlers.coaching.answers import answer_prompt
 from handlers.commands import find_command
 from handlers.context import Context
 from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
@@ -42,6 +43,10 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
                 )
             ),
         )
+        return
+    prompt = await ctx.uow.coaching.open_prompt(person_id=ctx.actor.id, now=ctx.clock.now())
+    if prompt is not None and event.source == "direct":
+        await answer_prompt(event, ctx, prompt, text)
         return
     waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id)
     if waiting is not None and event.source == "direct":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.cards import shown_item_ids
+from handlers.coaching.jobs import run_due
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
 from handlers.intake import DECIDER_ROLES
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 class TickReport:
     requeued: int
     batches: int
+    coaching_sent: int = 0
+    coaching_skipped: int = 0
 
 
 async def tick(db: Database, services: Services) -> TickReport:
@@ -32,7 +35,8 @@ async def tick(db: Database, services: Services) -> TickReport:
         workspace_ids = [workspace.id for workspace in await uow.workspaces.all()]
     for workspace_id in workspace_ids:
         batches += await send_review_batch(db, services, workspace_id)
-    return TickReport(requeued=requeued, batches=batches)
+    coaching = await run_due(db, services)
+    return TickReport(requeued, batches, coaching.sent, coaching.skipped)
 
 
 async def requeue_deferred(db: Database, services: Services) -> int:

@@ -138,9 +138,10 @@ class CoachingRepository:
             return False
         return True
 
-    async def send_keys(self, *, prefix: str) -> set[str]:
+    async def claimed_keys(self, *, since: datetime) -> set[str]:
+        """The keys of sends due since then that some replica has already claimed."""
         rows = await self._session.scalars(
-            select(ScheduledSend.key).where(ScheduledSend.key.startswith(prefix))
+            select(ScheduledSend.key).where(ScheduledSend.due_at >= since)
         )
         return set(rows)
 

@@ -1,0 +1,57 @@
+"""The scheduler's coaching work on every tick: claim what fell due, send it, exactly once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from handlers.coaching.plan import LOOKBACK, Planned, plan
+from handlers.coaching.send import deliver
+from handlers.context import Services
+from storage.coaching_models import ScheduledSend
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoachingReport:
+    sent: int
+    skipped: int
+
+
+async def run_due(db: Database, services: Services) -> CoachingReport:
+    """Send every planned message that is due and not yet claimed; a send that fell due while
+    the bot was down and no longer makes sense is recorded as skipped instead."""
+    now = services.clock.now()
+    async with db.transaction() as uow:
+        due = [p for p in await plan(uow, now, timedelta(0)) if p.due_at <= now]
+        claimed = await uow.coaching.claimed_keys(since=now - LOOKBACK - timedelta(days=1))
+    sent = skipped = 0
+    for planned in due:
+        if planned.key in claimed:
+            continue
+        outcome = await _claim_and_send(db, services, planned)
+        sent += outcome == "sent"
+        skipped += outcome == "skipped"
+    return CoachingReport(sent=sent, skipped=skipped)
+
+
+async def _claim_and_send(db: Database, services: Services, planned: Planned) -> str | None:
+    now = services.clock.now()
+    outcome = "skipped" if planned.expired(now) else "sent"
+    async with db.transaction() as uow:
+        record = ScheduledSend(
+            key=planned.key, kind=planned.kind, due_at=planned.due_at, outcome=outcome,
+            decided_at=now,
+        )  # fmt: skip
+        if not await uow.coaching.claim_send(record):
+            return None  # another replica has it
+        if outcome == "sent":
+            # The planned rows were read in the planning transaction; they are only read here.
+            await deliver(uow, services, planned)
+    if outcome == "skipped":
+        log.info("Skipped %s: it fell due at %s and no longer makes sense", planned.key,
+                 planned.due_at)  # fmt: skip
+    return outcome

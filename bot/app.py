@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.email.platform import email_platform
 from adapters.playground.platform import playground_platform
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliveryWorker, Sender
@@ -29,7 +30,7 @@ from storage.repositories import Database
 log = logging.getLogger(__name__)
 
 # Every platform this server can speak; each mounts only when it is configured.
-PLATFORMS: tuple[PlatformFactory, ...] = (playground_platform,)
+PLATFORMS: tuple[PlatformFactory, ...] = (playground_platform, email_platform)
 
 
 @dataclass

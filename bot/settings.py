@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
+    # E-mail, for a coach outside the workspace: off while no SMTP host is set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "heatshield@localhost"
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("default_language")
     @classmethod

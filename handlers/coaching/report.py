@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 from dataclasses import dataclass
 
@@ -136,38 +135,6 @@ def digest_message(tr: Translator, digest: Digest, chart: bytes) -> OutboundMess
         sections=tuple(sections),
         image=Image(png_base64=base64.b64encode(chart).decode(), alt=tr.t("Digest chart")),
     )  # fmt: skip
-
-
-def message_html(message: OutboundMessage, image_src: str | None) -> str:
-    """Any message as a small HTML page (the digest preview, an e-mail body)."""
-    parts = [f"<p>{_escape(message.text)}</p>"]
-    for section in message.sections:
-        if section.title:
-            parts.append(f"<h3>{_escape(section.title)}</h3>")
-        if section.text:
-            parts.append(f"<p>{_escape(section.text)}</p>")
-        if section.fields:
-            rows = "".join(
-                f"<tr><th>{_escape(f.label)}</th><td>{_escape(f.value)}</td></tr>"
-                for f in section.fields
-            )
-            parts.append(f"<table>{rows}</table>")
-    if message.image is not None and image_src:
-        parts.append(f'<p><img src="{_escape(image_src)}" alt="{_escape(message.image.alt)}"></p>')
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:760px;margin:24px auto;color:#1f2937}"
-        "th{text-align:left;padding:2px 12px 2px 0;font-weight:600}td{padding:2px 0}"
-        "img{max-width:100%}"
-    )
-    body = "\n".join(parts)
-    return (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>Heatshield</title>'
-        f"<style>{style}</style></head><body>\n{body}\n</body></html>\n"
-    )
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=True).replace("\n", "<br>")
 
 
 SOURCE_NAMES = {

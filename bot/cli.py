@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli_coaching import COMMANDS as COACHING_COMMANDS
 from bot.errors import HeatshieldError
 from bot.settings import Settings, load_settings
 
@@ -47,6 +48,10 @@ def run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
 @click.group()
 def main() -> None:
     """Heatshield, the Product Owner's heat shield."""
+
+
+for _command in COACHING_COMMANDS:
+    main.add_command(_command)
 
 
 @main.command()

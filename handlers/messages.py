@@ -6,6 +6,7 @@ from bot.events import MessageEvent
 from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.coaching.answers import answer_prompt
+from handlers.coaching.chat import try_coaching_command
 from handlers.commands import find_command
 from handlers.context import Context
 from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
@@ -29,6 +30,8 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
     command = find_command(text)
     if command is not None:
         await command(event, ctx)
+        return
+    if await try_coaching_command(event, ctx, text):
         return
     if len(text) > MAX_REQUEST_LENGTH:
         await outbox.reply(

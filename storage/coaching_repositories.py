@@ -170,4 +170,4 @@ class CoachingRepository:
             .where(BacklogItem.workspace_id == workspace_id, Decision.decided_at < before)
             .order_by(Decision.decided_at, Decision.id)
         )
-        return [(decision, item) for decision, item in rows.tuples()]
+        return [(row[0], row[1]) for row in rows]

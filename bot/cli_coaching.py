@@ -1,0 +1,243 @@
+"""The coaching commands of `heatshield`: the contract, sessions, people, digest and schedule."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.errors import InvalidInputError, NotFoundError
+
+
+async def find_workspace(uow: Any, external_id: str, platform: str | None) -> Any:
+    matches = [
+        ws for ws in await uow.workspaces.all(platform=platform) if ws.external_id == external_id
+    ]
+    if not matches:
+        raise NotFoundError("workspace", external_id)
+    if len(matches) > 1:
+        platforms = ", ".join(ws.platform for ws in matches)
+        raise InvalidInputError("workspace", f"on several platforms ({platforms}): add --platform")
+    return matches[0]
+
+
+def _database(action: Any) -> Any:
+    from bot.cli import with_database
+
+    return with_database(action)
+
+
+WORKSPACE = click.option("--workspace", required=True, help="The workspace's external id.")
+PLATFORM = click.option("--platform", default=None, help="Needed when the id is on two platforms.")
+
+
+@click.group()
+def coaching() -> None:
+    """The PO's coaching contract and sessions."""
+
+
+@coaching.command("set")
+@WORKSPACE
+@PLATFORM
+@click.option("--coach", default=None, help="The coach's user id in the workspace.")
+@click.option("--email", default=None, help="The coach's e-mail, when outside the workspace.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD.")
+@click.option("--every", default=None, help='Session cadence, e.g. "2 weeks".')
+@click.option("--sessions", type=int, default=None, help="Number of sessions (default 4).")
+@click.option("--confidentiality", type=click.Choice(["aggregate", "names", "full"]))
+@click.option(
+    "--theme",
+    "themes",
+    multiple=True,
+    help="prioritising, value, stories, role, stakeholders, or your own (repeatable).",
+)
+@click.option("--goals", default=None, help="The trajectory's goals, in a sentence or two.")
+@click.option("--reflection", default=None, help='When the PO reflects, e.g. "fri 16:00".')
+def coaching_set(
+    workspace: str,
+    platform: str | None,
+    coach: str | None,
+    email: str | None,
+    start: datetime | None,
+    every: str | None,
+    sessions: int | None,
+    confidentiality: str | None,
+    themes: tuple[str, ...],
+    goals: str | None,
+    reflection: str | None,
+) -> None:
+    """Create or change the PO's coaching contract (a cadence plans the sessions)."""
+    from handlers.coaching.contract import ContractSpec, parse_every, set_contract, view
+
+    async def apply(uow: Any, runtime: Any) -> dict[str, Any]:
+        spec = ContractSpec(
+            coach=coach,
+            email=email,
+            start=start.date() if start else None,
+            every_days=parse_every(every) if every else None,
+            sessions=sessions,
+            confidentiality=confidentiality,
+            themes=list(themes) if themes else None,
+            goals=goals,
+            reflection=reflection,
+        )
+        ws = await find_workspace(uow, workspace, platform)
+        contract = await set_contract(uow, runtime.services, ws, spec)
+        return (await view(uow, contract)).__dict__
+
+    click.echo(json.dumps(_database(apply), indent=2))
+
+
+@coaching.group("session")
+def session_group() -> None:
+    """Coaching sessions."""
+
+
+@session_group.command("add")
+@WORKSPACE
+@PLATFORM
+@click.option("--at", "at", required=True, help="ISO date-time with offset: 2026-12-01T10:00+01:00")
+@click.option("--scope", default=None, help="The agreed scope of the session.")
+def session_add(workspace: str, platform: str | None, at: str, scope: str | None) -> None:
+    """Plan a coaching session."""
+    from handlers.coaching.contract import add_session
+
+    try:
+        starts_at = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise click.BadParameter(f"'{at}' is not an ISO date-time", param_hint="--at") from exc
+
+    async def apply(uow: Any, runtime: Any) -> str:
+        ws = await find_workspace(uow, workspace, platform)
+        session = await add_session(uow, runtime.services, ws, starts_at, scope)
+        return f"Session {session.id} planned at {session.starts_at.isoformat()}"
+
+    click.echo(_database(apply))
+
+
+@coaching.command("shares")
+@WORKSPACE
+@PLATFORM
+@click.option("--share", "shares", multiple=True, required=True, help="GROUP=PERCENT (repeatable)")
+def coaching_shares(workspace: str, platform: str | None, shares: tuple[str, ...]) -> None:
+    """The share of requests the PO wants each stakeholder group to have."""
+    from handlers.coaching.preferences import parse_shares, set_shares
+
+    wanted = parse_shares(", ".join(shares))
+
+    async def apply(uow: Any, runtime: Any) -> str:
+        ws = await find_workspace(uow, workspace, platform)
+        await set_shares(uow, ws, wanted)
+        return ", ".join(f"{group} {percent}%" for group, percent in wanted.items())
+
+    click.echo(_database(apply))
+
+
+@click.group()
+def people() -> None:
+    """A person's stakeholder group and when they may be messaged."""
+
+
+@people.command("set")
+@WORKSPACE
+@PLATFORM
+@click.option("--user", required=True, help="The person's user id.")
+@click.option("--group", default=None, help="Their stakeholder group, e.g. Finance.")
+@click.option("--working-days", default=None, help='e.g. "mon-fri" or "mon,tue,thu".')
+@click.option("--quiet-hours", default=None, help='e.g. "18:00-08:00".')
+@click.option("--timezone", default=None, help="e.g. Europe/Amsterdam.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default=None)
+def people_set(
+    workspace: str,
+    platform: str | None,
+    user: str,
+    group: str | None,
+    working_days: str | None,
+    quiet_hours: str | None,
+    timezone: str | None,
+    language: str | None,
+) -> None:
+    """Set a person's group, working days, quiet hours, time zone or language."""
+    from handlers.coaching.preferences import PreferencesSpec, set_preferences
+
+    spec = PreferencesSpec(group, working_days, quiet_hours, timezone, language)
+
+    async def apply(uow: Any, runtime: Any) -> str:
+        ws = await find_workspace(uow, workspace, platform)
+        person = await set_preferences(uow, ws, user, spec, runtime.services.clock.now())
+        return f"{person.platform_user_id}: updated"
+
+    click.echo(_database(apply))
+
+
+@click.command("digest")
+@WORKSPACE
+@PLATFORM
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W47.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+def digest_command(workspace: str, platform: str | None, week: str, out: Path) -> None:
+    """Write the coach's digest of a week as digest.json, digest.html and chart.png."""
+    from adapters.email.render import message_html
+    from bot.i18n import Translator
+    from handlers.coaching.digest import build_digest, parse_week
+    from handlers.coaching.report import digest_chart, digest_message
+
+    parse_week(week)
+
+    async def build(uow: Any, _: Any) -> tuple[dict[str, Any], str, bytes]:
+        ws = await find_workspace(uow, workspace, platform)
+        from handlers.coaching.contract import po_of
+
+        po = await po_of(uow, ws)
+        contract = await uow.coaching.contract(workspace_id=ws.id, po_id=po.id)
+        if contract is None:
+            raise NotFoundError("coaching contract of workspace", workspace)
+        digest = await build_digest(uow, ws, contract, week)
+        tr = Translator(contract.coach.language if contract.coach and contract.coach.language
+                        else ws.language)  # fmt: skip
+        chart = digest_chart(tr, digest)
+        page = message_html(digest_message(tr, digest, chart), "chart.png")
+        return digest.to_json(), page, chart
+
+    figures, page, chart = _database(build)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "digest.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    (out / "digest.html").write_text(page, encoding="utf-8")
+    (out / "chart.png").write_bytes(chart)
+    click.echo(f"Wrote {out / 'digest.json'}, {out / 'digest.html'} and {out / 'chart.png'}")
+
+
+@click.group()
+def schedule() -> None:
+    """What the scheduler will send."""
+
+
+@schedule.command("list")
+@WORKSPACE
+@PLATFORM
+@click.option("--days", type=int, default=14, help="How far ahead to look (default 14).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per planned send.")
+def schedule_list(workspace: str, platform: str | None, days: int, as_json: bool) -> None:
+    """Planned sends, in each recipient's own local time."""
+    from handlers.coaching.schedule_view import planned_rows
+
+    async def collect(uow: Any, runtime: Any) -> list[dict[str, Any]]:
+        ws = await find_workspace(uow, workspace, platform)
+        return await planned_rows(uow, ws, runtime.services.clock.now(), days)
+
+    rows = _database(collect)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("Nothing planned.")
+    for row in rows:
+        click.echo(f"{row['local_time']:<26} {row['timezone']:<18} {row['kind']:<19} "
+                   f"{row['recipient']}")  # fmt: skip
+
+
+COMMANDS = (coaching, people, digest_command, schedule)

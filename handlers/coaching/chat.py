@@ -1,0 +1,250 @@
+"""Coaching in chat: see the contract, propose a change (the other party confirms), set shares
+and one's own messaging rhythm."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.errors import InvalidInputError
+from bot.events import ActionEvent, MessageEvent
+from bot.i18n import Translator
+from bot.messages import Button, Field, OutboundMessage, Section
+from handlers import outbox
+from handlers.coaching.contract import ContractSpec, parse_every, set_contract, validate, view
+from handlers.coaching.preferences import PreferencesSpec, parse_shares, set_preferences, set_shares
+from handlers.context import Context
+from handlers.registry import on_action
+from storage.coaching_models import CoachingContract, ContractProposal
+from storage.models import AuditEntry, Person, Role
+
+COACHING = re.compile(r"^\s*coaching\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+SHARES = re.compile(r"^\s*(?:shares|verdeling)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
+QUIET = re.compile(r"^\s*(?:quiet hours|stille uren)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
+WORKING = re.compile(r"^\s*(?:working days|werkdagen)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
+FIELDS = {
+    "every": "every", "elke": "every", "iedere": "every",
+    "sessions": "sessions", "sessies": "sessions",
+    "confidentiality": "confidentiality", "vertrouwelijkheid": "confidentiality",
+    "start": "start",
+    "themes": "themes", "thema's": "themes", "themas": "themes",
+    "email": "email", "e-mail": "email",
+    "reflection": "reflection", "reflectie": "reflection",
+}  # fmt: skip
+
+
+async def try_coaching_command(event: MessageEvent, ctx: Context, text: str) -> bool:
+    """Handle the message when it is a coaching command for this person; False otherwise."""
+    for pattern, handler in ((SHARES, _shares), (QUIET, _quiet), (WORKING, _working)):
+        match = pattern.match(text)
+        if match:
+            await _guarded(event, ctx, handler, match.group("rest"))
+            return True
+    match = COACHING.match(text)
+    if match is None:
+        return False
+    contract = await _contract_of(ctx)
+    if contract is None or ctx.actor.id not in (contract.po_id, contract.coach_id):
+        if ctx.actor.role not in (Role.PO, Role.COACH):
+            return False  # a stakeholder talking about coaching: a request like any other
+        await _say(ctx, event, ctx.tr.t("There is no coaching contract yet; set it up with "
+                                        "`heatshield coaching set`."))  # fmt: skip
+        return True
+    rest = match.group("rest").strip()
+    if not rest or rest.lower() in ("status", "show", "toon"):
+        await _show(event, ctx, contract)
+    else:
+        await _guarded(event, ctx, lambda e, c, r: _propose(e, c, contract, r), rest)
+    return True
+
+
+async def _guarded(event: MessageEvent, ctx: Context, handler: object, rest: str) -> None:
+    try:
+        await handler(event, ctx, rest)  # type: ignore[operator]
+    except InvalidInputError as exc:
+        await _say(ctx, event, ctx.tr.t("I couldn't use that: {problem}", problem=str(exc)))
+
+
+async def _say(ctx: Context, event: MessageEvent, text: str) -> None:
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+
+
+async def _contract_of(ctx: Context) -> CoachingContract | None:
+    contracts = await ctx.uow.coaching.contracts_involving(person_id=ctx.actor.id)
+    return contracts[0] if contracts else None
+
+
+async def _show(event: MessageEvent, ctx: Context, contract: CoachingContract) -> None:
+    tr = ctx.tr
+    shown = await view(ctx.uow, contract)
+    fields = [
+        Field(
+            label=tr.t("Coach"), value=contract.coach.name if contract.coach else shown.email or "—"
+        ),
+        Field(label=tr.t("Start"), value=shown.start),
+        Field(label=tr.t("Sessions"), value=str(shown.planned_sessions)),
+        Field(label=tr.t("Confidentiality"), value=shown.confidentiality),
+        Field(label=tr.t("Themes"), value=", ".join(shown.themes) or "—"),
+        Field(label=tr.t("Reflection"), value=shown.reflection),
+    ]
+    if shown.every_days:
+        fields.append(Field(label=tr.t("Every"), value=tr.t("{days} days", days=shown.every_days)))
+    fields += [
+        Field(label=s["starts_at"][:16].replace("T", " "), value=s["scope"] or "—")
+        for s in shown.sessions
+    ]
+    message = OutboundMessage(
+        text=tr.t("Your coaching contract:"),
+        sections=(Section(title=tr.t("Coaching"), fields=tuple(fields)),),
+    )
+    await outbox.reply(ctx, event.conversation, message)
+
+
+def parse_change(rest: str) -> ContractSpec:
+    """ "every 2 weeks", "sessions 5", "confidentiality names", "themes role, value", ..."""
+    word, _, value = rest.strip().partition(" ")
+    field = FIELDS.get(word.lower())
+    value = value.strip()
+    if field is None or not value:
+        raise InvalidInputError(
+            "coaching", "say e.g. 'coaching every 2 weeks', 'coaching sessions 5', "
+            "'coaching confidentiality names' or 'coaching themes role, value'"
+        )  # fmt: skip
+    if field == "every":
+        return ContractSpec(every_days=parse_every(value))
+    if field == "sessions":
+        if not value.isdigit():
+            raise InvalidInputError("sessions", f"'{value}' is not a number")
+        return ContractSpec(sessions=int(value))
+    if field == "start":
+        try:
+            return ContractSpec(start=date.fromisoformat(value))
+        except ValueError as exc:
+            raise InvalidInputError("start", f"'{value}' is not a date like 2026-12-01") from exc
+    if field == "themes":
+        return ContractSpec(themes=[t.strip() for t in value.split(",")])
+    if field == "confidentiality":
+        return ContractSpec(confidentiality=value.lower())
+    if field == "email":
+        return ContractSpec(email=value)
+    return ContractSpec(reflection=value)
+
+
+async def _propose(
+    event: MessageEvent, ctx: Context, contract: CoachingContract, rest: str
+) -> None:
+    spec = parse_change(rest)
+    validate(spec)
+    other = contract.coach if ctx.actor.id == contract.po_id else contract.po
+    if spec.changes().keys() == {"reflection"} and ctx.actor.id == contract.po_id:
+        other = None  # when to reflect is the PO's own choice
+    if other is None:
+        await set_contract(ctx.uow, ctx.services, ctx.workspace, spec)
+        await _say(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
+        return
+    proposal = ContractProposal(
+        contract_id=contract.id,
+        proposed_by_id=ctx.actor.id,
+        awaiting_id=other.id,
+        changes=spec.changes(),
+        status="pending",
+        created_at=ctx.clock.now(),
+    )
+    await ctx.uow.coaching.add(proposal)
+    await _ask_confirmation(ctx, other, proposal)
+    await _say(ctx, event, ctx.tr.t("I've asked {name} to confirm the change.", name=other.name))
+
+
+def describe(tr: Translator, changes: dict[str, object]) -> str:
+    return "; ".join(f"{key}: {value}" for key, value in changes.items())
+
+
+async def _ask_confirmation(ctx: Context, other: Person, proposal: ContractProposal) -> None:
+    tr = ctx.translator_for(other)
+    value = str(proposal.id)
+    message = OutboundMessage(
+        text=tr.t(
+            "{name} proposes a change to the coaching contract: {changes}",
+            name=ctx.actor.name,
+            changes=describe(tr, proposal.changes),
+        ),
+        sections=(
+            Section(
+                key=f"proposal:{proposal.id}",
+                buttons=(
+                    Button(label=tr.t("Confirm"), action_id="contract_confirm", value=value,
+                           style="primary"),
+                    Button(label=tr.t("Decline"), action_id="contract_reject", value=value),
+                ),
+            ),
+        ),
+    )  # fmt: skip
+    await outbox.send_direct(ctx, other, message)
+
+
+@on_action("contract_confirm", "contract_reject", deciders_only=False)
+async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
+    proposal = await ctx.uow.coaching.pending_proposal(
+        proposal_id=int(event.value) if event.value.isdigit() else -1
+    )
+    tr = ctx.tr
+    if proposal is None or proposal.awaiting_id != ctx.actor.id:
+        await ctx.uow.audit.add(
+            AuditEntry(
+                workspace_id=ctx.workspace.id, platform=ctx.workspace.platform,
+                actor_user_id=ctx.actor.platform_user_id, action=event.action_id,
+                target=event.value[:255], reason="not the party asked to confirm",
+                at=ctx.clock.now(),
+            )
+        )  # fmt: skip
+        await outbox.reply(
+            ctx,
+            event.conversation,
+            OutboundMessage(
+                text=tr.t("Only the other party of the contract can confirm this change.")
+            ),
+        )
+        return
+    if proposal.status != "pending":
+        await outbox.reply(
+            ctx, event.conversation, OutboundMessage(text=tr.t("That change was already answered."))
+        )
+        return
+    proposal.status = "accepted" if event.action_id == "contract_confirm" else "rejected"
+    proposal.decided_at = ctx.clock.now()
+    if proposal.status == "accepted":
+        await set_contract(
+            ctx.uow, ctx.services, ctx.workspace, ContractSpec.from_changes(proposal.changes)
+        )
+    proposer = await ctx.uow.people.by_id(person_id=proposal.proposed_by_id)
+    if proposer is not None:
+        tr_p = ctx.translator_for(proposer)
+        text = (
+            tr_p.t("{name} confirmed the change to the coaching contract.", name=ctx.actor.name)
+            if proposal.status == "accepted"
+            else tr_p.t("{name} declined the change to the coaching contract.", name=ctx.actor.name)
+        )
+        await outbox.send_direct(ctx, proposer, OutboundMessage(text=text))
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text=tr.t("Noted.")))
+
+
+async def _shares(event: MessageEvent, ctx: Context, rest: str) -> None:
+    if ctx.actor.role != Role.PO:
+        await _say(ctx, event, ctx.tr.t("Only the PO sets the desired stakeholder shares."))
+        return
+    shares = parse_shares(rest)
+    await set_shares(ctx.uow, ctx.workspace, shares)
+    listed = ", ".join(f"{group} {percent}%" for group, percent in shares.items())
+    await _say(ctx, event, ctx.tr.t("Desired shares set: {shares}", shares=listed))
+
+
+async def _quiet(event: MessageEvent, ctx: Context, rest: str) -> None:
+    spec = PreferencesSpec(quiet_hours=rest.strip())
+    await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
+    await _say(ctx, event, ctx.tr.t("Your quiet hours are set: {hours}", hours=rest.strip()))
+
+
+async def _working(event: MessageEvent, ctx: Context, rest: str) -> None:
+    spec = PreferencesSpec(working_days=rest.strip())
+    await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
+    await _say(ctx, event, ctx.tr.t("Your working days are set: {days}", days=rest.strip()))

@@ -24,6 +24,11 @@ def inbox_entry(row: PlaygroundMessage) -> dict[str, Any]:
             }
             for button in message.buttons
         ],
+        "image": (
+            {"src": f"data:image/png;base64,{message.image.png_base64}", "alt": message.image.alt}
+            if message.image
+            else None
+        ),
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
     }

@@ -126,7 +126,10 @@ def coaching_shares(workspace: str, platform: str | None, shares: tuple[str, ...
     """The share of requests the PO wants each stakeholder group to have."""
     from handlers.coaching.preferences import parse_shares, set_shares
 
-    wanted = parse_shares(", ".join(shares))
+    try:
+        wanted = parse_shares(", ".join(shares))
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.problem, param_hint="--share") from exc
 
     async def apply(uow: Any, runtime: Any) -> str:
         ws = await find_workspace(uow, workspace, platform)
@@ -185,7 +188,10 @@ def digest_command(workspace: str, platform: str | None, week: str, out: Path) -
     from handlers.coaching.digest import build_digest, parse_week
     from handlers.coaching.report import digest_chart, digest_message
 
-    parse_week(week)
+    try:
+        parse_week(week)
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.problem, param_hint="--week") from exc
 
     async def build(uow: Any, _: Any) -> tuple[dict[str, Any], str, bytes]:
         ws = await find_workspace(uow, workspace, platform)

@@ -1,0 +1,103 @@
+"""The contract in chat: a change by one party waits for the other's confirmation."""
+
+from __future__ import annotations
+
+from bot.app import Runtime
+from tests import state
+from tests.handlers.coaching_support import contract, demo
+from tests.playground import Playground, button
+
+
+async def cadence(runtime: Runtime) -> int | None:
+    async with runtime.db.transaction() as uow:
+        agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
+        assert agreement is not None
+        return agreement.cadence_days
+
+
+async def test_the_po_proposes_and_the_coach_confirms(client: Playground, runtime: Runtime) -> None:
+    await contract(runtime, every_days=14)
+
+    await client.say("po", "coaching every 3 weeks")
+
+    assert "asked Carla (coach) to confirm" in (await client.last("po"))["text"]
+    assert await cadence(runtime) == 14, "nothing changes before the coach confirms"
+    proposal = await client.last("coach")
+    assert "every_days: 21" in proposal["text"]
+
+    await client.click("coach", "contract_confirm", button(proposal, "contract_confirm")["value"])
+
+    assert await cadence(runtime) == 21
+    assert "confirmed" in (await client.last("po"))["text"]
+
+
+async def test_the_coach_proposes_and_the_po_declines(client: Playground, runtime: Runtime) -> None:
+    await contract(runtime, every_days=14)
+
+    await client.say("coach", "coaching every 1 week")
+    proposal = await client.last("po")
+    await client.click("po", "contract_reject", button(proposal, "contract_reject")["value"])
+
+    assert await cadence(runtime) == 14
+    assert "declined" in (await client.last("coach"))["text"]
+
+
+async def test_only_the_other_party_can_confirm(client: Playground, runtime: Runtime) -> None:
+    await contract(runtime, every_days=14)
+    await client.say("po", "coaching every 3 weeks")
+    value = button(await client.last("coach"), "contract_confirm")["value"]
+
+    await client.click("anna", "contract_confirm", value)
+
+    assert "Only the other party" in (await client.last("anna"))["text"]
+    assert await cadence(runtime) == 14
+    [entry] = await state.audit(runtime)
+    assert entry.actor_user_id == "anna"
+
+
+async def test_the_contract_is_shown_and_bad_changes_are_explained(
+    client: Playground, runtime: Runtime
+) -> None:
+    await contract(runtime, sessions=5, confidentiality="names")
+
+    await client.say("coach", "coaching")
+    shown = await client.last("coach")
+    assert "Your coaching contract" in shown["text"]
+    assert "names" in str(shown["sections"])
+
+    await client.say("po", "coaching sessions many")
+    assert "not a number" in (await client.last("po"))["text"]
+
+
+async def test_a_stakeholder_mentioning_coaching_makes_a_request(
+    client: Playground, runtime: Runtime
+) -> None:
+    await contract(runtime)
+
+    await client.say(
+        "anna", "Coaching videos for new users would help, because onboarding is slow."
+    )
+
+    assert len(await state.items(runtime)) == 1
+
+
+async def test_the_po_sets_shares_and_anyone_their_quiet_hours(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("po", "shares Finance=30, Marketing=20")
+    assert "Finance 30%, Marketing 20%" in (await client.last("po"))["text"]
+    await client.say("anna", "shares Finance=90")
+    assert "Only the PO" in (await client.last("anna"))["text"]
+    await client.say("po", "shares Finance=80, Marketing=40")
+    assert "over 100%" in (await client.last("po"))["text"]
+
+    await client.say("anna", "quiet hours 19:00-07:30")
+    assert "19:00-07:30" in (await client.last("anna"))["text"]
+    async with runtime.db.transaction() as uow:
+        workspace = await demo(uow)
+        anna = await uow.people.get(workspace_id=workspace.id, user_id="anna")
+        assert anna is not None
+        preferences = await uow.coaching.preferences(person_id=anna.id)
+        assert preferences is not None and preferences.quiet_hours == "19:00-07:30"
+        shares = await uow.coaching.desired_shares(workspace_id=workspace.id)
+        assert {s.group_name: s.percent for s in shares} == {"Finance": 30, "Marketing": 20}

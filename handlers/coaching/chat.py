@@ -47,8 +47,7 @@ async def try_coaching_command(event: MessageEvent, ctx: Context, text: str) -> 
     if contract is None or ctx.actor.id not in (contract.po_id, contract.coach_id):
         if ctx.actor.role not in (Role.PO, Role.COACH):
             return False  # a stakeholder talking about coaching: a request like any other
-        await _say(ctx, event, ctx.tr.t("There is no coaching contract yet; set it up with "
-                                        "`heatshield coaching set`."))  # fmt: skip
+        await _guarded(event, ctx, _start_contract, match.group("rest"))
         return True
     rest = match.group("rest").strip()
     if not rest or rest.lower() in ("status", "show", "toon"):
@@ -153,6 +152,31 @@ async def _propose(
     await ctx.uow.coaching.add(proposal)
     await _ask_confirmation(ctx, other, proposal)
     await _say(ctx, event, ctx.tr.t("I've asked {name} to confirm the change.", name=other.name))
+
+
+async def _start_contract(event: MessageEvent, ctx: Context, rest: str) -> None:
+    """The PO or the coach starts the contract ("coaching start 2026-12-01"); the other hears."""
+    spec = parse_change(rest) if rest.strip() else ContractSpec()
+    if spec.start is None:
+        await _say(ctx, event, ctx.tr.t(
+            "There is no coaching contract yet. Start one with 'coaching start 2026-12-01', "
+            "then set its cadence with 'coaching every 2 weeks'."))  # fmt: skip
+        return
+    coaches = await ctx.uow.people.with_roles(workspace_id=ctx.workspace.id, roles=[Role.COACH])
+    coach = ctx.actor if ctx.actor.role == Role.COACH else (coaches[0] if coaches else None)
+    start = spec.start
+    spec = ContractSpec(start=start, coach=coach.platform_user_id if coach else None)
+    contract = await set_contract(ctx.uow, ctx.services, ctx.workspace, spec)
+    await _say(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
+    other = contract.coach if ctx.actor.id == contract.po_id else contract.po
+    if other is not None and other.id != ctx.actor.id:
+        tr = ctx.translator_for(other)
+        text = tr.t(
+            "{name} started a coaching contract from {start}; say 'coaching' to see it.",
+            name=ctx.actor.name,
+            start=start.isoformat(),
+        )
+        await outbox.send_direct(ctx, other, OutboundMessage(text=text))
 
 
 def describe(tr: Translator, changes: dict[str, object]) -> str:

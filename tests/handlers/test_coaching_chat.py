@@ -101,3 +101,16 @@ async def test_the_po_sets_shares_and_anyone_their_quiet_hours(
         assert preferences is not None and preferences.quiet_hours == "19:00-07:30"
         shares = await uow.coaching.desired_shares(workspace_id=workspace.id)
         assert {s.group_name: s.percent for s in shares} == {"Finance": 30, "Marketing": 20}
+
+
+async def test_the_po_starts_the_contract_in_chat(client: Playground, runtime: Runtime) -> None:
+    await client.say("po", "coaching")
+    assert "coaching start" in (await client.last("po"))["text"]
+
+    await client.say("po", "coaching start 2026-12-01")
+
+    assert "started a coaching contract from 2026-12-01" in (await client.last("coach"))["text"]
+    async with runtime.db.transaction() as uow:
+        agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
+        assert agreement is not None
+        assert agreement.coach is not None and agreement.coach.platform_user_id == "coach"

@@ -146,6 +146,11 @@ async def test_after_a_session_the_coach_records_the_next_scope(
     question = (await client.last("coach"))["text"]
     assert "scope of the next one, on Tuesday 8 December" in question
 
+    clock.advance(timedelta(minutes=30))
+    await run_tick(runtime)
+    reflection = (await client.last("po"))["text"]
+    assert "How was your coaching session?" in reflection
+
     await client.say("coach", "Role clarity: when to step in during refinement.")
 
     assert "is noted" in (await client.last("coach"))["text"]

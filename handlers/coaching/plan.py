@@ -297,14 +297,14 @@ async def _nudges(uow: UnitOfWork, workspace: Workspace) -> list[Planned]:
     if not deciders:
         return []
     slots = parse_review_times(workspace.review_times)
+    recipients = [await recipient_for(uow, person, workspace) for person in deciders]
     sends: list[Planned] = []
     for item in await uow.backlog.queue(workspace_id=workspace.id):
         if item.status not in UNDECIDED_STATUSES:
             continue
         promised = next_review(item.request.received_at, slots, workspace.timezone)
         promised_day = promised.astimezone(Availability(workspace.timezone).zone).date()
-        for person in deciders:
-            who = await recipient_for(uow, person, workspace)
+        for who in recipients:
             after = at_local(promised_day + timedelta(days=1), MORNING, workspace.timezone)
             sends.append(
                 Planned(

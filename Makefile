@@ -42,8 +42,11 @@ format: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+## bench: triage quality on the labelled set, intake latency, and the scheduler tick's cost
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/triage_quality.py
+	$(BIN)/python bench/intake_latency.py
+	$(BIN)/python bench/scheduler_tick.py
 
 ## messages: extract the catalog's texts from the code and merge them into the nl catalog
 messages: $(TEST_STAMP)

@@ -133,6 +133,15 @@ async def runtime(database_url: str, clock: FakeClock) -> AsyncIterator[Runtime]
 
 
 @pytest.fixture
+async def replica(runtime: Runtime, clock: FakeClock) -> AsyncIterator[Runtime]:
+    """A second application on the same database, as a second replica runs."""
+    url = runtime.engine.url.render_as_string(hide_password=False)
+    other = build_runtime(load_settings(database_url=url), clock=clock)
+    yield other
+    await other.engine.dispose()
+
+
+@pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[Playground]:
     """The playground API over real HTTP, with the bot behind it (no background tasks)."""
     app = create_app(runtime, background=False)

@@ -4,14 +4,10 @@ working days, downtime, and several replicas sending each message exactly once."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime
 from bot.clock import FakeClock
-from bot.settings import load_settings
 from handlers.rhythm import tick
 from tests.handlers.coaching_support import contract, ledger, preferences, run_tick, session
 from tests.playground import Playground
@@ -168,14 +164,6 @@ async def test_a_reminder_for_a_session_that_started_is_dropped(
     assert report.coaching_skipped >= 4  # two reminders each for the PO and the coach
     outcomes = await ledger(runtime)
     assert {v for k, v in outcomes.items() if k.startswith("reminder")} == {"skipped"}
-
-
-@pytest.fixture
-async def replica(runtime: Runtime, clock: FakeClock) -> AsyncIterator[Runtime]:
-    url = runtime.engine.url.render_as_string(hide_password=False)
-    other = build_runtime(load_settings(database_url=url), clock=clock)
-    yield other
-    await other.engine.dispose()
 
 
 async def test_two_schedulers_send_each_message_once(

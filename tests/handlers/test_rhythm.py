@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime
 from bot.clock import FakeClock
-from bot.settings import load_settings
 from handlers.rhythm import tick
 from handlers.schedule import latest_review, next_review, parse_review_times
 from handlers.team import TeamSpec, set_team
@@ -65,14 +63,6 @@ async def test_a_review_missed_while_down_goes_out_at_the_next_tick(
 
     clock.set(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))  # down from 09:00 until 14:00
     assert await run_tick(runtime) == 1
-
-
-@pytest.fixture
-async def replica(runtime: Runtime, clock: FakeClock) -> AsyncIterator[Runtime]:
-    url = runtime.engine.url.render_as_string(hide_password=False)
-    other = build_runtime(load_settings(database_url=url), clock=clock, triager=None)
-    yield other
-    await other.engine.dispose()
 
 
 async def test_two_replicas_send_one_batch_per_slot(

@@ -19,7 +19,9 @@ class Classification:
 
 def classify(text: str, parts: Sequence[str], scores: Mapping[str, float]) -> Classification:
     """Type and urgency of a (normalised, non-empty) request; ``scores`` from the prototypes."""
-    reported = " ".join(part for part in parts if not cues.find(cues.CHANGE, part))
+    reported = " ".join(
+        without_conditions(part) for part in parts if not cues.find(cues.CHANGE, part)
+    )
     incident = incident_reason(reported)
     if incident:
         return Classification("incident", True, (incident, Reason(m.URGENT)))
@@ -85,7 +87,12 @@ def without_why(parts: Sequence[str]) -> str:
     for part in parts:
         match = cues.first_match(cues.BENEFIT, part)
         kept.append(part[: match.start()] if match and match.start() > 0 else part)
-    return " ".join(kept)
+    return without_conditions(" ".join(kept))
+
+
+def without_conditions(text: str) -> str:
+    """The text without "if/when ..., " clauses: a failure there may happen, it did not."""
+    return cues.CONDITION.sub(" ", text)
 
 
 def _nearest(scores: Mapping[str, float], kinds: Sequence[str]) -> tuple[str, Reason]:

@@ -84,6 +84,20 @@ SECURITY = _compile(
     r"\bgelekt\b",
     r"\b(?:spam|intrusion|break-in|inbraak|unauthori[sz]ed access|onbevoegde toegang)\b",
     r"\b(?:someone|somebody|iemand) (?:got|has got|is|heeft) (?:in|binnen|ingebroken)\b",
+    r"\bwithout (?:authori[sz]ation|permission|consent)\b",
+    r"\bzonder (?:toestemming|autorisatie|machtiging)\b",
+    r"\bfraud(?:e|ulent|ulently)?\b",
+    r"\b(?:publicly|openly) (?:visible|available|accessible|readable)\b",
+    r"\bexposed\b",
+    r"\bopenbaar\b",
+    r"\bvoor iedereen (?:zichtbaar|te zien|leesbaar|toegankelijk)\b",
+    r"\b(?:other|another) (?:customers?|users?|clients?|people|patients?)['’]?s?['’]? "
+    r"(?:data|invoices?|documents?|details|orders?|files?|records?|e-?mails?|addresses)\b",
+    r"\b(?:van|voor) (?:andere|een andere) (?:klanten|klant|gebruikers|gebruiker|patiënten)\b",
+    r"\bandermans\b",
+    r"\b(?:ransom|losgeld)\b",
+    r"\b(?:api[- ]?keys?|passwords?|wachtwoorden|wachtwoord|tokens?|credentials|secrets?)\b"
+    r"[^.!?]{0,60}\b(?:public|publicly|openbaar|posted|published|leaked|gelekt|online gezet)\b",
 )
 
 # Something stopped working (an incident when it hits many people or time presses).
@@ -116,6 +130,27 @@ FAILURE = _compile(
     r"\breageert(?: \w+){0,4} niet\b",
     r"\bkan(?: \w+){0,2} niet (?:meer )?bij\b",
     r"\bkan niet (?:meer )?(?:inloggen|betalen|bestellen|openen)\b",
+    r"\b(?:won't|will not|does not|doesn't|do not|don't|did not|didn't) "
+    r"(?:load|start|open|respond|arrive|go out|get sent)\b",
+    r"\b(?:is|are|were|was)(?: not|n't|n’t) being \w+",
+    r"\b(?:laadt|laden|start|starten|opent|openen|komt|komen|verstuurt|versturen|verzendt)"
+    r"(?: \w+){0,3} niet\b",
+    r"\b(?:wordt|worden|werd|werden)(?: \w+){0,4} niet (?:meer )?\w+",
+    r"\b(?:staat|staan|zit|zitten|hangt|hangen|loopt|lopen)(?: \w+){0,3} vast\b",
+    r"\b(?:stuck|frozen|hangs|hanging)\b",
+    r"\b(?:blank|white|empty) (?:page|screen)s?\b",
+    r"\b(?:leeg|lege|wit|witte|blanco) (?:scherm|pagina)\b",
+    r"\btime-?outs?\b",
+    r"\b(?:ligt|liggen|zit|zitten|staat|staan) stil\b",
+    r"\b(?:at a standstill|ground to a halt|halted)\b",
+    r"\b(?:kan|kun|kunt|kunnen|kon|konden)(?: \w+){0,4} niet\b",
+    r"\bcan(?:not|'t|’t)(?: \w+)? (?:log|sign|pay|order|check out|access|open|reach|use|get|see|"
+    r"find|save|send|submit|book|download|upload|print|call|connect)\b",
+    r"\b(?:unable|not able) to \w+",
+    r"\b(?:keeps?|blijft|blijven) (?:\w+ ){0,2}(?:loading|spinning|laden|draaien|hangen)\b",
+    r"\bbounc(?:e|es|ed|ing)\b",
+    r"\b(?:none|not one) of (?:the |our )?\w+(?: \w+)? (?:arrives?|arrived|works?|loads?|go out)\b",
+    r"\b(?:is|zijn|ligt|liggen) eruit\b",
 )
 
 # Many people are hit.
@@ -127,6 +162,11 @@ BREADTH = _compile(
     r"\b(?:niemand|iedereen|allemaal|massaal|duizenden|honderden|hele)\b",
     r"\b(?:alle|elke|iedere) \w+",
     r"\b\d[\d.]* (?:klanten|gebruikers|medewerkers|mensen|bestellingen)\b",
+    r"\b(?:geen enkele|niet één|not a single|not one)\b",
+    r"\blocked[- ]out\b",
+    r"\bbuitengesloten\b",
+    r"\bcan(?:not|'t|’t) get (?:back )?in\b",
+    r"\b(?:komt|komen) er niet (?:meer )?in\b",
 )
 
 # It is happening now, or a deadline is near.
@@ -138,6 +178,7 @@ TIME_PRESSURE = _compile(
     r"\b(?:vandaag|vanochtend|vanmorgen|vanmiddag|vanavond|spoed|dringend|urgent|deadline)\b",
     r"\b(?:wettelijke |uiterste )?termijn\b",
     r"\b(?:binnen|within) \d+ (?:uur|hours?)\b",
+    r"\b(?:om|voor|vóór|before|by|at|since|sinds) \d{1,2}[:.]\d{2}\b",
     r"\bfor (?:about |almost |over )?(?:half an|an|one|two|three|several|\d+) (?:hours?|minutes)\b",
     r"\b(?:al|ruim|bijna) (?:een )?(?:half uur|uur|kwartier|\d+ (?:uur|minuten))\b",
 )
@@ -175,12 +216,14 @@ DEFECT = _compile(
     r"\bklopt niet\b",
     r"\b(?:no|zero) results\b",
     r"\bgeen (?:resultaten|resultaat)\b",
-    r"\b(?:vindt|vind|toont|geeft|accepteert|herkent|bewaart) geen\b",
+    r"\b(?:vindt|vind|toont|geeft|accepteert|herkent|bewaart|krijgt|krijgen|ontvangt|ontvangen|"
+    r"stuurt|verstuurt) (?:\w+ ){0,3}geen\b",
     r"\b(?:does|do)(?:n't|n’t| not) "
     r"(?:find|show|send|save|load|match|accept|recogni[sz]e)\b",
     r"\b(?:twice|duplicated?|double)\b",
     r"\b(?:disappear(?:s|ed)?|(?:is|are|goes|go) missing|(?:gets|got|is|are) lost)\b",
     r"\b(?:verdwijnt|verdwijnen|verdwenen|ontbreekt|ontbreken|kwijt)\b",
+    r"\b(?:lose|loses|losing|lost|verliest|verliezen|verloren)\b",
     r"\b(?:dubbel|twee keer)\b",
     r"\bstill (?:shows|mentions|contains|sends|displays)\b",
     r"\bnog steeds\b",
@@ -213,6 +256,12 @@ REQUEST = _compile(
     r"\b(?:should|must) be able to\b",
     r"\b(?:moet|moeten) [^.!?]*\bkunnen\b",
     r"\b(?:would|zou|zouden) [^.!?]*\b(?:save|saves|help|besparen|schelen|helpen)\b",
+)
+
+# "If the batch fails, ..." talks about a failure that may happen, not one that did.
+CONDITION = re.compile(
+    r"\b(?:if|when|whenever|in case|als|wanneer|zodra|indien)\b[^,.;!?]{0,80}(?:,|\s*$)",
+    re.IGNORECASE,
 )
 
 # Asking for something to be built: outage words in such a sentence describe the wish

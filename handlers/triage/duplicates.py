@@ -13,9 +13,9 @@ import numpy as np
 
 from handlers.triage.model import Matrix
 
-THRESHOLD = 0.45
+THRESHOLD = 0.48
 SHORT_WORDS = 8
-OTHER_TYPE_PENALTY = 0.05
+OTHER_TYPE_PENALTY = 0.10
 
 
 @dataclass(frozen=True)

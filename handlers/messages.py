@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.events import MessageEvent
 from bot.messages import OutboundMessage
 from handlers import outbox
@@ -10,6 +12,9 @@ from handlers.coaching.chat import try_coaching_command
 from handlers.commands import find_command
 from handlers.context import Context
 from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
+
+# A question to a stakeholder stays open this long; a later message is a new request.
+QUESTIONS_KEEP = timedelta(days=14)
 
 
 async def handle_message(event: MessageEvent, ctx: Context) -> None:
@@ -51,8 +56,15 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
     if prompt is not None and event.source == "direct":
         await answer_prompt(event, ctx, prompt, text)
         return
-    waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id)
-    if waiting is not None and event.source == "direct":
-        await answer_question(event, ctx, waiting, text)
-        return
+    if event.source == "direct" and not cannot_wait(ctx, text):
+        since = ctx.clock.now() - QUESTIONS_KEEP
+        waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
+        if waiting is not None:
+            await answer_question(event, ctx, waiting, text)
+            return
     await new_request(event, ctx, text)
+
+
+def cannot_wait(ctx: Context, text: str) -> bool:
+    """An incident is never taken as the answer to an open question: it must break through."""
+    return ctx.services.triager.triage(text).urgent

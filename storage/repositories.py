@@ -228,8 +228,10 @@ class BacklogRepository:
             )
         ).all()
 
-    async def awaiting_answer(self, *, person_id: int) -> BacklogItem | None:
-        """The newest item of this stakeholder with a question still open."""
+    async def awaiting_answer(self, *, person_id: int, since: datetime) -> BacklogItem | None:
+        """The newest item of this stakeholder with a question asked since then still open;
+        locked on PostgreSQL, so an answer and a decision at the same moment cannot both win."""
+        asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
         return await self._session.scalar(
             select(BacklogItem)
             .join(Request, BacklogItem.request_id == Request.id)
@@ -237,9 +239,11 @@ class BacklogRepository:
                 Request.stakeholder_id == person_id,
                 BacklogItem.status == ItemStatus.NEEDS_INFO,
                 BacklogItem.pending_question.is_not(None),
+                asked >= since,
             )
             .order_by(BacklogItem.id.desc())
             .limit(1)
+            .with_for_update(of=BacklogItem)
         )
 
     async def merged_into(self, *, item_id: int) -> Sequence[BacklogItem]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import Runtime
+from bot.clock import FakeClock
 from storage.models import ItemStatus, Source
 from tests import state
 from tests.playground import Playground
@@ -110,3 +113,28 @@ async def test_an_unknown_person_is_taken_in_as_a_stakeholder(
     [item] = await state.items(runtime)
     assert item.request.stakeholder.platform_user_id == "dirk"
     assert item.request.stakeholder.role == "stakeholder"
+
+
+async def test_an_incident_is_never_taken_as_the_answer_to_an_open_question(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("anna", "Can the login button be orange instead of blue?")
+
+    await client.say("anna", "The customer portal shows a 500 error on login, nobody can get in!")
+
+    first, second = await state.items(runtime)
+    assert first.status == ItemStatus.NEEDS_INFO
+    assert second.type == "incident"
+    assert "urgent" in (await client.last("anna"))["text"]
+    assert (await client.last("po"))["buttons"], "the incident broke through to the PO"
+
+
+async def test_an_old_open_question_no_longer_captures_new_messages(
+    client: Playground, runtime: Runtime, clock: FakeClock
+) -> None:
+    await client.say("anna", "Can the login button be orange instead of blue?")
+    clock.advance(timedelta(days=15))
+
+    await client.say("anna", FEATURE_WITH_WHY)
+
+    assert len(await state.items(runtime)) == 2

@@ -74,4 +74,18 @@ class ActionEvent(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
-InboundEvent = MessageEvent | ActionEvent
+class InstallEvent(BaseModel):
+    """The bot was added to a conversation (a personal chat, a team, a group chat): say hello."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["install"] = "install"
+    conversation: ConversationRef
+    sender: PersonInfo
+    # A one-to-one chat with the person who installed it, rather than a team or group chat.
+    personal: bool = False
+    idempotency_key: str
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
+InboundEvent = MessageEvent | ActionEvent | InstallEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.events import ActionEvent, InboundEvent, MessageEvent
+from bot.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
 from bot.messages import OutboundMessage
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
 from handlers import outbox
@@ -12,6 +12,7 @@ from handlers.context import Context
 from handlers.intake import DECIDER_ROLES
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
+from handlers.welcome import welcome
 from storage.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 async def dispatch(event: InboundEvent, ctx: Context) -> None:
     if isinstance(event, MessageEvent):
         await handle_message(event, ctx)
+    elif isinstance(event, InstallEvent):
+        await welcome(event, ctx)
     else:
         await handle_action(event, ctx)
 

@@ -1,0 +1,175 @@
+"""`POST /api/messages`: the Bot Framework's CloudAdapter checks the token, then a thin turn
+handler stores the activity as a neutral event (before Teams gets its answer) and handles it.
+
+Replies never go through the turn context: handlers write them to the outbox, and the
+delivery worker sends them through the Bot Connector (see sender.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
+
+from adapters.teams.identity import with_known_ids
+from adapters.teams.settings import TeamsSettings
+from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
+from bot.i18n import normalise_language, translate
+from bot.pipeline import Pipeline
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+ROUTE = "/api/messages"
+TokenSource = Callable[[], Awaitable[str | None]]
+
+
+class _Configuration:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: TeamsSettings, openid_metadata_url: str | None) -> None:
+        self.APP_ID = settings.id or ""
+        self.APP_PASSWORD = settings.password or ""
+        self.APP_TENANTID = settings.tenant_id or ""
+        self.APP_TYPE = settings.app_type if settings.id else "MultiTenant"
+        if openid_metadata_url:
+            # The public cloud's values, with the signing keys read from elsewhere (tests).
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            )
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL
+            )
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            )
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = openid_metadata_url
+
+
+def bot_authentication(
+    settings: TeamsSettings, *, openid_metadata_url: str | None = None
+) -> BotFrameworkAuthentication:
+    """Validates inbound tokens against Microsoft's keys (or the given OpenID metadata)."""
+    return ConfigurationBotFrameworkAuthentication(_Configuration(settings, openid_metadata_url))
+
+
+def token_source(settings: TeamsSettings) -> TokenSource:
+    """A bearer token for the Bot Connector, from the SDK's credentials; None without app id."""
+    if not settings.id:
+
+        async def none() -> str | None:
+            return None
+
+        return none
+    factory = ConfigurationServiceClientCredentialFactory(_Configuration(settings, None))
+    credentials: list[Any] = []
+
+    async def token() -> str | None:
+        if not credentials:
+            credentials.append(
+                await factory.create_credentials(
+                    settings.id,
+                    AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                    AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+                    True,
+                )
+            )
+        # msal is synchronous: keep it off the event loop.
+        return str(await asyncio.to_thread(credentials[0].get_access_token))
+
+    return token
+
+
+class TeamsEndpoint:
+    def __init__(
+        self,
+        db: Database,
+        pipeline: Pipeline,
+        authentication: BotFrameworkAuthentication,
+        *,
+        require_token: bool,
+    ) -> None:
+        self._db = db
+        self._pipeline = pipeline
+        self._authentication = authentication
+        # Without an app id there is nothing to check a token against: every request passes.
+        self._require_token = require_token
+        self._adapter = CloudAdapter(authentication)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(ROUTE, self.messages)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _error(415, "expected application/json")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body: not valid JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return _error(400, "body: expected an activity with a type")
+        activity = Activity().deserialize(body)
+        try:
+            header = request.headers.get("Authorization") if self._require_token else None
+            authenticated = await self._authentication.authenticate_request(activity, header)
+        except Exception as exc:  # the SDK raises PermissionError, jwt errors, KeyError...
+            log.warning(
+                "Refused a Bot Framework request without a valid token: %s: %s",
+                type(exc).__name__,
+                exc,
+            )
+            return _error(401, "unauthorized")
+        answer: dict[str, Any] = {}
+
+        async def turn(context: TurnContext) -> None:
+            answer.update(await self.handle(body))
+            if context.activity.type == ActivityTypes.invoke:
+                response = InvokeResponse(status=200, body=answer)
+                await context.send_activity(
+                    Activity(type=ActivityTypes.invoke_response, value=response)
+                )
+
+        invoke_response = await self._adapter.process_activity(authenticated, activity, turn)
+        if invoke_response is not None:
+            # Our own body, as a plain dict: the SDK's aiohttp handler would serialise it twice.
+            return web.json_response(invoke_response.body or {}, status=invoke_response.status)
+        return web.Response(status=200)
+
+    async def handle(self, activity: dict[str, Any]) -> dict[str, Any]:
+        """Store and handle the activity; the answer is the body of an invoke's response."""
+        try:
+            event = to_event(activity)
+        except NotForwardableError:
+            text = translate(
+                normalise_language(activity.get("locale")),
+                "Only a message written by a person can be sent to the Product Owner.",
+            )
+            return {"task": {"type": "message", "value": text}}
+        if event is None:
+            log.debug("Ignoring Teams %s activity", activity.get("type"))
+            return {}
+        if not event.conversation.workspace:
+            log.warning("Ignoring a Teams activity without a tenant id (%s)", activity.get("id"))
+            return {}
+        event = await with_known_ids(self._db, event, aad_object_id(activity))
+        if not await self._pipeline.accept(event):
+            log.info("Ignoring resent Teams activity %s", event.idempotency_key)
+            return {}
+        await self._pipeline.process(event)
+        return {}
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

@@ -1,0 +1,74 @@
+"""Microsoft Teams as a platform of the application: always mounted at /api/messages.
+
+Without MICROSOFT_APP_ID the endpoint runs unauthenticated, for local testing, and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from botframework.connector.auth import BotFrameworkAuthentication
+
+from adapters.teams.app import ROUTE, TeamsEndpoint, bot_authentication, token_source
+from adapters.teams.sender import TeamsSender
+from adapters.teams.settings import TeamsSettings, load_teams_settings
+from adapters.teams.translate import PLATFORM
+from bot.delivery import Sender
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class TeamsPlatform:
+    name = PLATFORM
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: TeamsSettings,
+        *,
+        authentication: BotFrameworkAuthentication | None = None,
+    ) -> None:
+        self.settings = settings
+        bot_id = f"28:{settings.id}" if settings.id else None
+        self._sender = TeamsSender(runtime.db, token=token_source(settings), bot_id=bot_id)
+        self.sender: Sender = self._sender
+        self._endpoint = TeamsEndpoint(
+            runtime.db,
+            runtime.pipeline,
+            authentication or bot_authentication(settings),
+            require_token=settings.authenticated,
+        )
+
+    def mount(self, app: web.Application) -> None:
+        self._endpoint.mount(app)
+        app.on_cleanup.append(self._close)
+
+    async def start(self) -> None:
+        if self.settings.authenticated:
+            log.info(
+                "Teams: %s accepts Bot Framework requests for app %s (%s)",
+                ROUTE,
+                self.settings.id,
+                self.settings.app_type,
+            )
+        else:
+            log.warning(
+                "Teams: MICROSOFT_APP_ID is not set, so %s runs UNAUTHENTICATED and accepts "
+                "any request; fine for local testing, never for production",
+                ROUTE,
+            )
+
+    async def stop(self) -> None:
+        await self._sender.close()
+
+    async def _close(self, _: web.Application) -> None:
+        await self._sender.close()
+
+
+def teams_platform(runtime: Runtime) -> TeamsPlatform:
+    return TeamsPlatform(runtime, load_teams_settings())

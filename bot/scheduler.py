@@ -29,8 +29,9 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def run_once(self) -> None:
-        report = await tick(self._db, self._services)
+        # Recovering stranded inbounds does not depend on the rest of the tick going well.
         recovered = await self._pipeline.recover()
+        report = await tick(self._db, self._services)
         if report.requeued or report.batches or report.coaching_sent or recovered:
             log.info(
                 "Tick: %s deferred back, %s review batches, %s coaching messages, "

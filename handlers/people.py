@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.events import ConversationRef, PersonInfo
 from bot.i18n import normalise_language
 from handlers.context import Defaults
 from storage.models import Person, Role, Workspace
 from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 async def workspace_for(
@@ -75,11 +79,20 @@ async def person_for(
     person = await ensure_person(uow, workspace, info.user_id, now)
     if info.display_name:
         person.display_name = info.display_name[:255]
-    if info.timezone:
+    if info.timezone and known_timezone(info.timezone):
         person.timezone = info.timezone
     if info.language:
         person.language = normalise_language(info.language, person.language or workspace.language)
     return person
+
+
+def known_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("Ignoring unknown time zone %r from the platform", name)
+        return False
+    return True
 
 
 def remember_direct_conversation(person: Person, conversation: ConversationRef) -> None:

@@ -34,7 +34,10 @@ async def tick(db: Database, services: Services) -> TickReport:
     async with db.transaction() as uow:
         workspace_ids = [workspace.id for workspace in await uow.workspaces.all()]
     for workspace_id in workspace_ids:
-        batches += await send_review_batch(db, services, workspace_id)
+        try:
+            batches += await send_review_batch(db, services, workspace_id)
+        except Exception:
+            log.exception("Review batch of workspace %s failed; the others go on", workspace_id)
     coaching = await run_due(db, services)
     return TickReport(requeued, batches, coaching.sent, coaching.skipped)
 
@@ -45,15 +48,22 @@ async def requeue_deferred(db: Database, services: Services) -> int:
         due = [item.id for item in await uow.backlog.due_deferred(now=services.clock.now())]
     count = 0
     for item_id in due:
-        async with db.transaction() as uow:
-            item = await uow.backlog.requeue(item_id=item_id)
-            if item is None:
-                continue  # another replica took it
-            workspace = await uow.workspaces.by_id(workspace_id=item.workspace_id)
-            assert workspace is not None
-            await _tell_back_in_queue(uow, services, workspace, item)
-            count += 1
+        try:
+            count += await _requeue_one(db, services, item_id)
+        except Exception:
+            log.exception("Putting deferred item %s back failed; the others go on", item_id)
     return count
+
+
+async def _requeue_one(db: Database, services: Services, item_id: int) -> int:
+    async with db.transaction() as uow:
+        item = await uow.backlog.requeue(item_id=item_id)
+        if item is None:
+            return 0  # another replica took it
+        workspace = await uow.workspaces.by_id(workspace_id=item.workspace_id)
+        assert workspace is not None
+        await _tell_back_in_queue(uow, services, workspace, item)
+        return 1
 
 
 async def _tell_back_in_queue(

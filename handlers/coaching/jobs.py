@@ -13,6 +13,9 @@ from storage.coaching_models import ScheduledSend
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+MAX_FAILURES = 5
+# Failures per key in this process: a send that keeps failing is given up after MAX_FAILURES.
+_FAILURES: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,30 @@ async def run_due(db: Database, services: Services) -> CoachingReport:
     for planned in due:
         if planned.key in claimed:
             continue
-        outcome = await _claim_and_send(db, services, planned)
+        try:
+            outcome = await _claim_and_send(db, services, planned)
+        except Exception:
+            # Nothing was claimed: the send is tried again at the next tick, the others go on.
+            log.exception("Scheduled %s failed", planned.key)
+            outcome = await _after_failure(db, services, planned)
         sent += outcome == "sent"
         skipped += outcome == "skipped"
     return CoachingReport(sent=sent, skipped=skipped)
+
+
+async def _after_failure(db: Database, services: Services, planned: Planned) -> str | None:
+    failures = _FAILURES[planned.key] = _FAILURES.get(planned.key, 0) + 1
+    if failures < MAX_FAILURES:
+        return None
+    # Give up on it for good, visibly, instead of failing every minute.
+    async with db.transaction() as uow:
+        now = services.clock.now()
+        await uow.coaching.claim_send(
+            ScheduledSend(key=planned.key, kind=planned.kind, due_at=planned.due_at,
+                          outcome="failed", decided_at=now)
+        )  # fmt: skip
+    log.error("Gave up on scheduled %s after %s failures", planned.key, failures)
+    return "failed"
 
 
 async def _claim_and_send(db: Database, services: Services, planned: Planned) -> str | None:

@@ -18,6 +18,9 @@ from handlers.cards import TYPE_NAMES
 from handlers.coaching.digest import Digest
 from storage.models import ItemType
 
+# Labels are people's words: "$" must not start mathematical notation.
+matplotlib.rcParams["text.parse_math"] = False
+
 
 @dataclass(frozen=True)
 class WeekTrend:
@@ -69,8 +72,10 @@ def trend_chart(tr: Translator, trends: list[WeekTrend]) -> bytes:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
+    try:
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
     return buffer.getvalue()
 
 

@@ -1,0 +1,61 @@
+"""A scheduled send that fails does not stop the others, is tried again, and is given up
+visibly after a few tries; labels with "$" in them do not break the chart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.app import Runtime
+from bot.clock import FakeClock
+from handlers.coaching import jobs, send
+from handlers.coaching.plan import Kind
+from tests.handlers.coaching_support import contract, ledger, preferences, run_tick, session
+from tests.playground import Playground
+
+SESSION = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_a_failing_send_does_not_block_the_others(
+    client: Playground, runtime: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await contract(runtime)
+    await session(runtime, SESSION)
+    await run_tick(runtime)
+    original = send.deliver
+
+    async def digest_breaks(uow: Any, services: Any, planned: Any) -> None:
+        if planned.kind is Kind.DIGEST:
+            raise RuntimeError("chart renderer broke")
+        await original(uow, services, planned)
+
+    monkeypatch.setattr(jobs, "deliver", digest_breaks)
+    monkeypatch.setattr(jobs, "_FAILURES", {})
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # reminders and the digest are due
+
+    for attempt in range(1, jobs.MAX_FAILURES + 1):
+        await run_tick(runtime)
+        outcomes = await ledger(runtime)
+        digest = "digest:1:2026-W48"
+        assert outcomes.get(digest) == (None if attempt < jobs.MAX_FAILURES else "failed")
+
+    assert any("Reminder" in m["text"] for m in await client.inbox("po"))
+    assert not any("Weekly digest" in m["text"] for m in await client.inbox("coach"))
+
+
+async def test_a_group_name_with_dollars_still_makes_a_digest(
+    client: Playground, runtime: Runtime, clock: FakeClock
+) -> None:
+    await preferences(runtime, "anna", group="R&D $x^$")
+    await contract(runtime, confidentiality="names")
+    await client.say("anna", "Could we get a dark mode? Night shifts find the screens tiring.")
+    await run_tick(runtime)
+
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    await run_tick(runtime)
+
+    digest = next(m for m in await client.inbox("coach") if "Weekly digest" in m["text"])
+    assert digest["image"] is not None
+    assert "R&D $x^$" in str(digest["sections"])

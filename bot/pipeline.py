@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from pydantic import TypeAdapter
+from sqlalchemy.exc import IntegrityError
 
 from bot.events import InboundEvent, MessageEvent
 from bot.i18n import normalise_language, translate
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 EVENT_ADAPTER: TypeAdapter[InboundEvent] = TypeAdapter(InboundEvent)
 # An inbound still pending after this long was interrupted (a crash, a restart): handle it again.
 STALE_AFTER = timedelta(minutes=1)
+CONFLICT_RETRIES = 3
 
 
 class Pipeline:
@@ -40,9 +42,10 @@ class Pipeline:
         self._on_outbox = on_outbox
 
     async def accept(self, event: InboundEvent) -> bool:
-        """Commit the raw inbound; False when the same inbound was accepted before."""
+        """Commit the raw inbound; False when the same inbound was accepted before (unless its
+        handling failed then: a redelivery is the moment to try again)."""
         async with self._db.transaction() as uow:
-            return await uow.inbound.add(
+            if await uow.inbound.add(
                 InboundRecord(
                     platform=event.conversation.platform,
                     idempotency_key=event.idempotency_key,
@@ -52,6 +55,10 @@ class Pipeline:
                     status="pending",
                     received_at=self._services.clock.now(),
                 )
+            ):
+                return True
+            return await uow.inbound.retry_failed(
+                platform=event.conversation.platform, key=event.idempotency_key
             )
 
     async def receive(self, event: InboundEvent) -> bool:
@@ -64,7 +71,7 @@ class Pipeline:
 
     async def process(self, event: InboundEvent) -> None:
         try:
-            await self._handle(event)
+            await self._handle_with_retry(event)
         except Exception as exc:
             log.exception("Handling %s %s failed", event.kind, event.idempotency_key)
             await self._mark_failed(event, exc)
@@ -79,6 +86,18 @@ class Pipeline:
         for event in events:
             await self.process(event)
         return len(events)
+
+    async def _handle_with_retry(self, event: InboundEvent) -> None:
+        """Two first events of a new person or workspace race to create it: the loser's
+        transaction rolls back whole, and handling it again finds what the winner made."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                await self._handle(event)
+                return
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                log.info("Retrying %s %s after a conflict", event.kind, event.idempotency_key)
 
     async def _handle(self, event: InboundEvent) -> None:
         now = self._services.clock.now()

@@ -136,6 +136,19 @@ class InboundRepository:
         )
         return result.rowcount == 1
 
+    async def retry_failed(self, *, platform: str, key: str) -> bool:
+        """Make a failed inbound pending again; False when it is not failed."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(InboundRecord)
+            .where(
+                InboundRecord.platform == platform,
+                InboundRecord.idempotency_key == key,
+                InboundRecord.status == "failed",
+            )
+            .values(status="pending", error=None, processed_at=None)
+        )
+        return result.rowcount == 1
+
     async def fail(self, *, platform: str, key: str, error: str, now: datetime) -> None:
         await self._session.execute(
             update(InboundRecord)

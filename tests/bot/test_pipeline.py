@@ -100,3 +100,57 @@ async def test_an_inbound_stored_but_never_handled_is_handled_after_a_restart(
     assert len(await state.items(runtime)) == 1
     assert await runtime.pipeline.recover() == 0
     await runtime.engine.dispose()
+
+
+class FlakyTriager(Triager):
+    """Fails once, then works: a passing fault."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def triage(self, text: str, earlier: Sequence[Candidate] = ()) -> TriageResult:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("passing fault")
+        from handlers.triage import default_triager
+
+        return default_triager().triage(text, earlier)
+
+
+async def test_a_redelivery_of_a_failed_inbound_handles_it_again(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(
+        load_settings(database_url=database_url), clock=clock, triager=FlakyTriager()
+    )
+    await prepare(runtime, upgrade=False)
+
+    assert await runtime.pipeline.receive(message("k3")) is True
+    assert await state.items(runtime) == []
+    assert await runtime.pipeline.receive(message("k3")) is True, "retried, not ignored"
+
+    assert len(await state.items(runtime)) == 1
+    [record] = await inbound_records(runtime)
+    assert record.status == "done"
+    assert await runtime.pipeline.receive(message("k3")) is False
+    await runtime.engine.dispose()
+
+
+async def test_two_first_messages_of_a_new_person_at_once_are_both_handled(
+    database_url: str, clock: FakeClock
+) -> None:
+    import asyncio
+
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    await prepare(runtime, upgrade=False)
+
+    await asyncio.gather(
+        runtime.pipeline.receive(message("z1", user="zed")),
+        runtime.pipeline.receive(
+            message("z2", text=FEATURE + " Also for credit notes.", user="zed")
+        ),
+    )
+
+    assert len(await state.items(runtime)) == 2
+    assert {r.status for r in await inbound_records(runtime)} == {"done"}
+    await runtime.engine.dispose()

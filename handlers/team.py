@@ -60,7 +60,17 @@ async def set_team(uow: UnitOfWork, spec: TeamSpec, defaults: Defaults, now: dat
         await _assign(uow, workspace, Role.DELEGATE, spec.delegates, now)
     if spec.coach is not None:
         await _assign(uow, workspace, Role.COACH, [spec.coach], now)
+        await _follow_coach(uow, workspace, spec.coach)
     return workspace
+
+
+async def _follow_coach(uow: UnitOfWork, workspace: Workspace, user: str) -> None:
+    """The workspace's coaching contract moves to the new coach, so the old one reads no more."""
+    contract = await uow.coaching.contract(workspace_id=workspace.id)
+    coach = await uow.people.get(workspace_id=workspace.id, user_id=user)
+    if contract is not None and coach is not None:
+        contract.coach_id = coach.id
+        contract.coach = coach
 
 
 async def _assign(

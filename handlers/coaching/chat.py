@@ -4,6 +4,7 @@ and one's own messaging rhythm."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from bot.errors import InvalidInputError
@@ -12,7 +13,13 @@ from bot.i18n import Translator
 from bot.messages import Button, Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.coaching.contract import ContractSpec, parse_every, set_contract, validate, view
-from handlers.coaching.preferences import PreferencesSpec, parse_shares, set_preferences, set_shares
+from handlers.coaching.preferences import (
+    PreferencesSpec,
+    parse_shares,
+    set_preferences,
+    set_shares,
+)
+from handlers.coaching.timing import parse_quiet_hours, parse_working_days
 from handlers.context import Context
 from handlers.registry import on_action
 from storage.coaching_models import CoachingContract, ContractProposal
@@ -34,20 +41,19 @@ FIELDS = {
 
 
 async def try_coaching_command(event: MessageEvent, ctx: Context, text: str) -> bool:
-    """Handle the message when it is a coaching command for this person; False otherwise."""
-    for pattern, handler in ((SHARES, _shares), (QUIET, _quiet), (WORKING, _working)):
-        match = pattern.match(text)
-        if match:
-            await _guarded(event, ctx, handler, match.group("rest"))
-            return True
+    """Handle the message when it is a coaching command for this person; False otherwise, so a
+    stakeholder's request that happens to start with the same words is taken in as usual."""
+    if await _preference_command(event, ctx, text):
+        return True
     match = COACHING.match(text)
-    if match is None:
+    if match is None or ctx.actor.role not in (Role.PO, Role.COACH):
         return False
     contract = await _contract_of(ctx)
-    if contract is None or ctx.actor.id not in (contract.po_id, contract.coach_id):
-        if ctx.actor.role not in (Role.PO, Role.COACH):
-            return False  # a stakeholder talking about coaching: a request like any other
-        await _guarded(event, ctx, _start_contract, match.group("rest"))
+    if contract is None:
+        if await _workspace_contract(ctx) is not None:
+            await _refuse_outsider(event, ctx)
+        else:
+            await _guarded(event, ctx, _start_contract, match.group("rest"))
         return True
     rest = match.group("rest").strip()
     if not rest or rest.lower() in ("status", "show", "toon"):
@@ -55,6 +61,45 @@ async def try_coaching_command(event: MessageEvent, ctx: Context, text: str) -> 
     else:
         await _guarded(event, ctx, lambda e, c, r: _propose(e, c, contract, r), rest)
     return True
+
+
+async def _preference_command(event: MessageEvent, ctx: Context, text: str) -> bool:
+    """Shares (the PO's), quiet hours and working days: only when the rest really is one."""
+    shares = SHARES.match(text)
+    if shares and ctx.actor.role == Role.PO:
+        await _guarded(event, ctx, _shares, shares.group("rest"))
+        return True
+    for pattern, handler, parse in ((QUIET, _quiet, parse_quiet_hours),
+                                    (WORKING, _working, parse_working_days)):  # fmt: skip
+        match = pattern.match(text)
+        if match and _parses(parse, match.group("rest")):
+            await handler(event, ctx, match.group("rest"))
+            return True
+    return False
+
+
+def _parses(parse: Callable[[str], object], text: str) -> bool:
+    try:
+        parse(text.strip())
+    except InvalidInputError:
+        return False
+    return True
+
+
+async def _workspace_contract(ctx: Context) -> CoachingContract | None:
+    return await ctx.uow.coaching.contract(workspace_id=ctx.workspace.id)
+
+
+async def _refuse_outsider(event: MessageEvent, ctx: Context) -> None:
+    """A PO or coach of the workspace who is not a party to its contract cannot change it."""
+    await ctx.uow.audit.add(
+        AuditEntry(
+            workspace_id=ctx.workspace.id, platform=ctx.workspace.platform,
+            actor_user_id=ctx.actor.platform_user_id, action="coaching",
+            target=None, reason="not a party to the coaching contract", at=ctx.clock.now(),
+        )
+    )  # fmt: skip
+    await _say(ctx, event, ctx.tr.t("Only the PO and the coach of the contract can change it."))
 
 
 async def _guarded(event: MessageEvent, ctx: Context, handler: object, rest: str) -> None:
@@ -253,9 +298,6 @@ async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
 
 
 async def _shares(event: MessageEvent, ctx: Context, rest: str) -> None:
-    if ctx.actor.role != Role.PO:
-        await _say(ctx, event, ctx.tr.t("Only the PO sets the desired stakeholder shares."))
-        return
     shares = parse_shares(rest)
     await set_shares(ctx.uow, ctx.workspace, shares)
     listed = ", ".join(f"{group} {percent}%" for group, percent in shares.items())

@@ -86,8 +86,10 @@ async def test_the_po_sets_shares_and_anyone_their_quiet_hours(
 ) -> None:
     await client.say("po", "shares Finance=30, Marketing=20")
     assert "Finance 30%, Marketing 20%" in (await client.last("po"))["text"]
-    await client.say("anna", "shares Finance=90")
-    assert "Only the PO" in (await client.last("anna"))["text"]
+    await client.say(
+        "anna", "Shares of the dashboard with external auditors fail with a 500 error!"
+    )
+    assert (await client.last("po"))["buttons"], "a stakeholder's incident still breaks through"
     await client.say("po", "shares Finance=80, Marketing=40")
     assert "over 100%" in (await client.last("po"))["text"]
 
@@ -114,3 +116,31 @@ async def test_the_po_starts_the_contract_in_chat(client: Playground, runtime: R
         agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
         assert agreement is not None
         assert agreement.coach is not None and agreement.coach.platform_user_id == "coach"
+
+
+async def test_requests_that_start_like_a_preference_are_requests(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say(
+        "anna", "Quiet hours should be configurable in the app, because nurses work nights."
+    )
+    await client.say("anna", "Working days in the rota ignore public holidays.")
+
+    assert len(await state.items(runtime)) == 2
+
+
+async def test_a_coach_outside_the_contract_cannot_take_it_over(
+    client: Playground, runtime: Runtime
+) -> None:
+    await contract(runtime, coach=None, email="ext@example.org", confidentiality="full")
+
+    await client.say("coach", "coaching start 2027-03-01")
+
+    assert "Only the PO and the coach of the contract" in (await client.last("coach"))["text"]
+    async with runtime.db.transaction() as uow:
+        agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
+        assert agreement is not None
+        assert agreement.coach_id is None
+        assert agreement.coach_email == "ext@example.org"
+    [entry] = await state.audit(runtime)
+    assert entry.reason == "not a party to the coaching contract"

@@ -8,6 +8,7 @@ from bot.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
 from bot.messages import OutboundMessage
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
 from handlers import outbox
+from handlers import settings as _settings  # noqa: F401 - registers the settings handlers
 from handlers.context import Context
 from handlers.intake import DECIDER_ROLES
 from handlers.messages import handle_message

@@ -57,11 +57,18 @@ async def send(
 
 
 async def send_direct(
-    ctx: Context, person: Person, message: OutboundMessage, *, item_ids: Sequence[int] = ()
+    ctx: Context,
+    person: Person,
+    message: OutboundMessage,
+    *,
+    item_ids: Sequence[int] = (),
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    return await send(
-        ctx, direct_conversation(person), message, recipient=person, item_ids=item_ids
-    )
+    """To the person's one-to-one chat; `not_before` holds it back (quiet hours)."""
+    row = await send(ctx, direct_conversation(person), message, recipient=person, item_ids=item_ids)
+    if not_before is not None and not_before > row.next_attempt_at:
+        row.next_attempt_at = not_before
+    return row
 
 
 async def reply(ctx: Context, conversation: ConversationRef, message: OutboundMessage) -> None:

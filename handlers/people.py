@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.events import ConversationRef, PersonInfo
 from bot.i18n import normalise_language
 from handlers.context import Defaults
+from handlers.schedule import latest_review, parse_review_times
 from storage.models import Person, Role, Workspace
 from storage.repositories import UnitOfWork
 
@@ -42,6 +43,10 @@ async def ensure_workspace(
             timezone=defaults.timezone,
             language=defaults.language,
             review_times=defaults.review_times,
+            # The first batch is at the next review time, not for one that passed before.
+            last_review_at=latest_review(
+                now, parse_review_times(defaults.review_times), defaults.timezone
+            ),
             created_at=now,
         )
     )

@@ -10,6 +10,7 @@ from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.cards import shown_item_ids
 from handlers.coaching.jobs import run_due
+from handlers.coaching.plan import recipient_for
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
 from handlers.intake import DECIDER_ROLES
@@ -75,7 +76,10 @@ async def _tell_back_in_queue(
         'Your deferred request "{title}" is back in the PO\'s queue for the next review.',
         title=item.title,
     )
-    await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text))
+    # Items come back at midnight: the stakeholder hears it when their day starts.
+    availability = (await recipient_for(uow, stakeholder, workspace)).availability
+    later = availability.next_allowed(services.clock.now())
+    await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text), not_before=later)
 
 
 async def send_review_batch(db: Database, services: Services, workspace_id: int) -> int:

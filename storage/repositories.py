@@ -285,7 +285,7 @@ class BacklogRepository:
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(BacklogItem)
             .where(BacklogItem.id == item_id, BacklogItem.status == ItemStatus.DEFERRED)
-            .values(status=ItemStatus.QUEUED, deferred_until=None)
+            .values(status=ItemStatus.QUEUED)  # deferred_until stays: when it came back
         )
         if result.rowcount != 1:
             return None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from handlers.coaching.plan import LOOKBACK, Planned, plan
+from handlers.coaching.plan import LOOKBACK, Kind, Planned, plan
 from handlers.coaching.send import deliver
 from handlers.context import Services
 from storage.coaching_models import ScheduledSend
@@ -33,7 +33,7 @@ async def run_due(db: Database, services: Services) -> CoachingReport:
         claimed = await uow.coaching.claimed_keys(since=now - LOOKBACK - timedelta(days=1))
     sent = skipped = 0
     for planned in due:
-        if planned.key in claimed:
+        if planned.key in claimed or _waits(planned, now):
             continue
         try:
             outcome = await _claim_and_send(db, services, planned)
@@ -44,6 +44,14 @@ async def run_due(db: Database, services: Services) -> CoachingReport:
         sent += outcome == "sent"
         skipped += outcome == "skipped"
     return CoachingReport(sent=sent, skipped=skipped)
+
+
+def _waits(planned: Planned, now: datetime) -> bool:
+    """Held back until the recipient's working day and the end of their quiet hours; only the
+    one-hour reminder cannot wait. (An expired send is settled at once, as skipped.)"""
+    if planned.kind is Kind.REMINDER_HOUR or planned.expired(now):
+        return False
+    return not planned.recipient.availability.allows(now)
 
 
 async def _after_failure(db: Database, services: Services, planned: Planned) -> str | None:

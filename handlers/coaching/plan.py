@@ -25,7 +25,7 @@ from handlers.context import language_of, timezone_of
 from handlers.intake import DECIDER_ROLES
 from handlers.schedule import next_review, parse_review_times
 from storage.coaching_models import CoachingContract, CoachingSession
-from storage.models import UNDECIDED_STATUSES, Person, Workspace
+from storage.models import ItemStatus, Person, Workspace
 from storage.repositories import UnitOfWork
 
 # How far back a tick looks for sends that fell due while the bot was down.
@@ -231,7 +231,7 @@ def _weekly(
     while monday <= end:
         day = monday + timedelta(days=contract.reflection_weekday)
         if day >= contract.start_date:
-            due = at_local(day, at, po.availability.timezone)
+            due = po.availability.next_allowed(at_local(day, at, po.availability.timezone))
             week = week_of(due, po.availability.timezone)
             sends.append(
                 Planned(
@@ -300,15 +300,21 @@ async def _nudges(uow: UnitOfWork, workspace: Workspace) -> list[Planned]:
     recipients = [await recipient_for(uow, person, workspace) for person in deciders]
     sends: list[Planned] = []
     for item in await uow.backlog.queue(workspace_id=workspace.id):
-        if item.status not in UNDECIDED_STATUSES:
-            continue
-        promised = next_review(item.request.received_at, slots, workspace.timezone)
+        if item.status != ItemStatus.QUEUED:
+            continue  # one waiting for the stakeholder's answer is not the PO's to nudge
+        # Waiting since it came in, or since it came back (after a deferral or an answer).
+        since = max(
+            moment
+            for moment in (item.request.received_at, item.decided_at, item.deferred_until)
+            if moment is not None
+        )
+        promised = next_review(since, slots, workspace.timezone)
         promised_day = promised.astimezone(Availability(workspace.timezone).zone).date()
         for who in recipients:
             after = at_local(promised_day + timedelta(days=1), MORNING, workspace.timezone)
             sends.append(
                 Planned(
-                    key=f"nudge:{item.id}:{who.key}",
+                    key=f"nudge:{item.id}:{since:%Y%m%dT%H%M}:{who.key}",
                     kind=Kind.NUDGE,
                     due_at=who.availability.next_allowed(after),
                     expires_at=None,

@@ -1,0 +1,94 @@
+"""The PO changes the workspace's review times and delegates in chat (from any platform)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.errors import InvalidInputError
+from bot.events import ActionEvent
+from bot.messages import OutboundMessage
+from handlers import outbox
+from handlers.context import Context
+from handlers.registry import on_action
+from handlers.schedule import format_review_times, parse_review_times
+from handlers.team import TeamSpec, set_team
+from handlers.texts import review_rhythm
+from storage.models import AuditEntry, Role
+
+log = logging.getLogger(__name__)
+MAX_DELEGATES = 20
+USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")
+
+
+async def tell(ctx: Context, event: ActionEvent, text: str) -> None:
+    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+
+
+@on_action("set_review_times")
+async def set_review_times(event: ActionEvent, ctx: Context) -> None:
+    tr = ctx.tr
+    try:
+        slots = parse_review_times((event.input or "").strip())
+    except InvalidInputError:
+        await tell(
+            ctx,
+            event,
+            tr.t("That is not a review time I understand; use the form tue,thu 09:00."),
+        )
+        return
+    ctx.workspace.review_times = format_review_times(slots)
+    log.info("Review times of workspace %s set to %r", ctx.workspace.id, ctx.workspace.review_times)
+    await tell(
+        ctx,
+        event,
+        tr.t(
+            "Done: the PO now reviews new requests on {rhythm}.",
+            rhythm=review_rhythm(tr, ctx.workspace.review_times),
+        ),
+    )
+
+
+def parse_users(text: str | None) -> list[str]:
+    users = [part for part in re.split(r"[\s,;]+", text or "") if part]
+    unique = list(dict.fromkeys(user.removeprefix("@") for user in users))
+    if len(unique) > MAX_DELEGATES or not all(USER_ID.match(user) for user in unique):
+        raise InvalidInputError("delegates", "not a list of user ids")
+    return unique
+
+
+@on_action("set_delegates")
+async def set_delegates(event: ActionEvent, ctx: Context) -> None:
+    """Only the PO names delegates; a delegate who tries is told, and it is audited."""
+    tr = ctx.tr
+    if ctx.actor.role != Role.PO:
+        await ctx.uow.audit.add(
+            AuditEntry(
+                workspace_id=ctx.workspace.id,
+                platform=ctx.workspace.platform,
+                actor_user_id=event.sender.user_id,
+                action=event.action_id,
+                target=(event.input or "")[:255],
+                reason="not the PO",
+                at=ctx.clock.now(),
+            )
+        )
+        await tell(ctx, event, tr.t("Only the PO can change the delegates; nothing was changed."))
+        return
+    try:
+        users = [user for user in parse_users(event.input) if user != ctx.actor.platform_user_id]
+    except InvalidInputError:
+        await tell(ctx, event, tr.t("Please pick the people who may decide on your behalf."))
+        return
+    spec = TeamSpec(
+        platform=ctx.workspace.platform, workspace=ctx.workspace.external_id, delegates=users
+    )
+    await set_team(ctx.uow, spec, ctx.services.defaults, ctx.clock.now())
+    delegates = await ctx.uow.people.with_roles(
+        workspace_id=ctx.workspace.id, roles=[Role.DELEGATE]
+    )
+    if not delegates:
+        await tell(ctx, event, tr.t("Done: you have no delegates now; only you decide."))
+        return
+    names = ", ".join(person.name for person in delegates)
+    await tell(ctx, event, tr.t("Done: your delegates are now {names}.", names=names))

@@ -107,13 +107,35 @@ Compose = Callable[[Translator, BacklogItem, Person], str]
 
 
 async def tell_stakeholders(ctx: Context, item: BacklogItem, compose: Compose) -> None:
-    """The item's stakeholder, and those of requests merged into it, each in their own words."""
-    merged = await ctx.uow.backlog.merged_into(item_id=item.id)
-    for subject in (item, *merged):
+    """The item's stakeholder, and those of every request merged into it (also via another
+    merged request), each in their own words."""
+    for subject in (item, *await merged_chain(ctx, item)):
         stakeholder = subject.request.stakeholder
         text = compose(ctx.translator_for(stakeholder), subject, stakeholder)
         conversation = ConversationRef.model_validate(subject.request.conversation)
         await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
+
+
+async def merged_chain(ctx: Context, item: BacklogItem) -> list[BacklogItem]:
+    found: list[BacklogItem] = []
+    todo, seen = [item.id], {item.id}
+    while todo:
+        for merged in await ctx.uow.backlog.merged_into(item_id=todo.pop()):
+            if merged.id not in seen:
+                seen.add(merged.id)
+                found.append(merged)
+                todo.append(merged.id)
+    return found
+
+
+async def final_target(ctx: Context, item: BacklogItem) -> BacklogItem | None:
+    """The duplicate to merge into, followed past requests that were merged themselves."""
+    target = await duplicate_of(ctx, item)
+    seen = {item.id}
+    while target is not None and target.status == ItemStatus.MERGED and target.id not in seen:
+        seen.add(target.id)
+        target = await duplicate_of(ctx, target)
+    return None if target is None or target.id in seen else target
 
 
 @on_action("approve_top", "approve_bottom")
@@ -238,21 +260,32 @@ async def merge(event: ActionEvent, ctx: Context) -> None:
     item = await load_undecided(event, ctx)
     if item is None:
         return
-    target = await duplicate_of(ctx, item)
-    if target is None or target.id == item.id:
+    target = await final_target(ctx, item)
+    if target is None:
         await tell(ctx, event, ctx.tr.t("#{id} has no duplicate to merge into.", id=item.id))
         return
     item.status = ItemStatus.MERGED
+    item.duplicate_of_id = target.id
     await record(ctx, item, "merge", merged_into=str(target.id))
     await close_cards(ctx, item, N_("Merged by {who} into #{target}."), target=str(target.id))
     stakeholder = item.request.stakeholder
     tr = ctx.translator_for(stakeholder)
-    text = tr.t(
-        'Your request "{title}" asks for the same as an existing one, "{target}", so the PO has '
-        "combined them. You'll hear from me when that one is decided.",
-        title=item.title,
-        target=target.title,
-    )
+    if target.status in UNDECIDED_STATUSES:
+        text = tr.t(
+            'Your request "{title}" asks for the same as an existing one, "{target}", so the PO '
+            "has combined them. You'll hear from me when that one is decided.",
+            title=item.title,
+            target=target.title,
+        )
+    else:
+        # The loop closes now: that one was decided already.
+        text = tr.t(
+            'Your request "{title}" asks for the same as an existing one, "{target}", which the '
+            "PO has already decided: {status}.",
+            title=item.title,
+            target=target.title,
+            status=status_name(tr, target.status),
+        )
     conversation = ConversationRef.model_validate(item.request.conversation)
     await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
     await tell(ctx, event, ctx.tr.t("Merged #{id} into #{target}.", id=item.id, target=target.id))

@@ -249,3 +249,50 @@ async def test_an_unknown_button_changes_nothing(client: Playground, runtime: Ru
     await client.click("po", "launch_rocket", "1")
 
     assert "I don't know that button" in (await client.last("po"))["text"]
+
+
+async def test_merging_into_a_decided_request_tells_its_outcome_at_once(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("anna", FEATURE)
+    [original] = await state.items(runtime)
+    await client.click("po", "approve_top", str(original.id))
+    await client.say(
+        "dirk",
+        "Kunnen we een CSV-export maken van het declaratie-overzicht? Dan hoeft finance "
+        "de uitbetalingen niet meer over te typen.",
+    )
+    duplicate = (await state.items(runtime))[1]
+    assert duplicate.duplicate_of_id == original.id
+
+    await client.click("po", "merge", str(duplicate.id))
+
+    told = (await client.last("dirk"))["text"]
+    assert "already decided: on the backlog" in told
+
+
+async def test_an_outcome_reaches_every_request_merged_along_a_chain(
+    client: Playground, runtime: Runtime
+) -> None:
+    from storage.models import ItemStatus as Status
+
+    await client.say("anna", FEATURE)
+    await client.say(
+        "dirk", "Could we get a CSV export of the expense overview? Finance retypes it."
+    )
+    await client.say("ben", "Graag een CSV-export van het declaratie-overzicht voor finance.")
+    first, second, third = await state.items(runtime)
+    # ben's request was linked to dirk's, which is then merged into anna's.
+    async with runtime.db.transaction() as uow:
+        item = await uow.backlog.get(workspace_id=first.workspace_id, item_id=third.id)
+        assert item is not None
+        item.duplicate_of_id = second.id
+    await client.click("po", "merge", str(second.id))
+    await client.click("po", "merge", str(third.id))
+    assert (await state.item(runtime, third.id)).duplicate_of_id == first.id
+
+    await client.click("po", "decline", str(first.id), input="Finance moves to a new system.")
+
+    assert (await state.item(runtime, first.id)).status == Status.DECLINED
+    for user in ("anna", "dirk", "ben"):
+        assert "Finance moves to a new system." in (await client.last(user))["text"]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, InvalidInputError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./heatshield.db"
 LANGUAGES = ("en", "nl")
@@ -54,6 +54,17 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_review_times")
+    @classmethod
+    def _review_times(cls, value: str) -> str:
+        from handlers.schedule import parse_review_times
+
+        try:
+            parse_review_times(value)
+        except InvalidInputError as exc:
+            raise ValueError(f"{value!r}: {exc.problem}") from exc
         return value
 
     @field_validator("log_level")

@@ -28,6 +28,7 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 MAX_REASON_LENGTH = 2_000
+MAX_ID = 2**31
 
 
 class DecisionInputError(HeatshieldError):
@@ -45,6 +46,8 @@ async def load_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None
         item_id = int(event.value)
     except ValueError:
         item_id = -1
+    if not 0 < item_id < MAX_ID:
+        item_id = -1  # out of the database's range: no such item
     item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
     if item is None:
         await tell(ctx, event, tr.t("I can't find that request; it may have been removed."))

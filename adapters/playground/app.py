@@ -78,6 +78,8 @@ class PlaygroundRoutes:
             workspace = _required(request.query, "workspace")
             user = _required(request.query, "user")
             after = int(request.query.get("after", "0"))
+            if not 0 <= after < 2**31:
+                raise ValueError(after)
             await self._ensure_workspace(workspace)
         except ValueError:
             return _error(400, "after: must be a whole number")

@@ -73,7 +73,8 @@ def message_event(body: MessageBody) -> MessageEvent:
         text=body.text,
         source="direct",
         forward_of=forward,
-        idempotency_key=body.id or f"message:{uuid.uuid4()}",
+        # A client's ids are its own: scoped to the person, so two people never collide.
+        idempotency_key=f"message:{body.workspace}:{body.user}:{body.id or uuid.uuid4()}",
         raw=body.model_dump(),
     )
 
@@ -85,6 +86,6 @@ def action_event(body: ActionBody) -> ActionEvent:
         action_id=body.action_id,
         value=body.value,
         input=body.input,
-        idempotency_key=body.id or f"action:{uuid.uuid4()}",
+        idempotency_key=f"action:{body.workspace}:{body.user}:{body.id or uuid.uuid4()}",
         raw=body.model_dump(),
     )

@@ -156,3 +156,25 @@ async def test_healthz_says_503_when_the_database_is_unreachable(clock: object) 
 
         assert response.status == 503
         assert (await response.json())["database"] == "unreachable"
+
+
+async def test_two_people_may_use_the_same_client_message_id(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("anna", FEATURE, id="1")
+    second = await client.say("dirk", FEATURE + " Also for credit notes.", id="1")
+
+    assert second["duplicate"] is False
+    assert len(await state.items(runtime)) == 2
+
+
+async def test_an_item_id_beyond_the_database_range_is_simply_not_found(
+    client: Playground,
+) -> None:
+    await client.click("po", "approve_top", "99999999999")
+
+    assert "can't find that request" in (await client.last("po"))["text"]
+    response = await client.http.get(
+        "/playground/api/inbox", params={"workspace": "demo", "user": "po", "after": "9" * 12}
+    )
+    assert response.status == 400

@@ -201,3 +201,12 @@ def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_bad_default_review_times_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATSHIELD_DEFAULT_REVIEW_TIMES", "every tuesday at 9")
+
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+
+    assert result.exit_code != 0
+    assert "HEATSHIELD_DEFAULT_REVIEW_TIMES" in result.output

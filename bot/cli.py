@@ -208,14 +208,15 @@ EXPORT_COLUMNS = (
 
 @backlog.command("export")
 @click.option("--workspace", default=None, help="Only this workspace's external id.")
+@click.option("--platform", default=None, help="Needed when the id is on two platforms.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
-def backlog_export(workspace: str | None, fmt: str) -> None:
+def backlog_export(workspace: str | None, platform: str | None, fmt: str) -> None:
     """Every request and item with status, type, stakeholder, source, decision and reason."""
 
     async def collect(uow: Any, _: Any) -> list[dict[str, Any]]:
         from handlers.export import export_rows
 
-        return await export_rows(uow, workspace=workspace)
+        return await export_rows(uow, workspace=workspace, platform=platform)
 
     rows = with_database(collect)
     if fmt == "json":
@@ -224,8 +225,15 @@ def backlog_export(workspace: str | None, fmt: str) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     click.echo(buffer.getvalue(), nl=False)
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A stakeholder's text starting like a formula is not run by the spreadsheet opening it."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @main.command("triage")

@@ -10,18 +10,7 @@ from typing import Any
 import click
 
 from bot.errors import InvalidInputError, NotFoundError
-
-
-async def find_workspace(uow: Any, external_id: str, platform: str | None) -> Any:
-    matches = [
-        ws for ws in await uow.workspaces.all(platform=platform) if ws.external_id == external_id
-    ]
-    if not matches:
-        raise NotFoundError("workspace", external_id)
-    if len(matches) > 1:
-        platforms = ", ".join(ws.platform for ws in matches)
-        raise InvalidInputError("workspace", f"on several platforms ({platforms}): add --platform")
-    return matches[0]
+from handlers.people import find_workspace
 
 
 def _database(action: Any) -> Any:

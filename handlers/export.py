@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.people import find_workspace
 from storage.repositories import UnitOfWork
 
 
-async def export_rows(uow: UnitOfWork, *, workspace: str | None) -> list[dict[str, Any]]:
+async def export_rows(
+    uow: UnitOfWork, *, workspace: str | None, platform: str | None = None
+) -> list[dict[str, Any]]:
+    names = {ws.id: f"{ws.platform}/{ws.external_id}" for ws in await uow.workspaces.all()}
     workspace_id = None
-    names: dict[int, str] = {}
-    for ws in await uow.workspaces.all():
-        names[ws.id] = f"{ws.platform}/{ws.external_id}"
-        if workspace is not None and ws.external_id == workspace:
-            workspace_id = ws.id
-    if workspace is not None and workspace_id is None:
-        return []
+    if workspace is not None:
+        workspace_id = (await find_workspace(uow, workspace, platform)).id
     rows = []
     for item in await uow.backlog.all_with_requests(workspace_id=workspace_id):
         request = item.request

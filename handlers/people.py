@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import InvalidInputError, NotFoundError
 from bot.events import ConversationRef, PersonInfo
 from bot.i18n import normalise_language
 from handlers.context import Defaults
@@ -14,6 +15,19 @@ from storage.models import Person, Role, Workspace
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+async def find_workspace(uow: UnitOfWork, external_id: str, platform: str | None) -> Workspace:
+    """A workspace by its external id; the platform is needed when the id is on two."""
+    matches = [
+        ws for ws in await uow.workspaces.all(platform=platform) if ws.external_id == external_id
+    ]
+    if not matches:
+        raise NotFoundError("workspace", external_id)
+    if len(matches) > 1:
+        platforms = ", ".join(ws.platform for ws in matches)
+        raise InvalidInputError("workspace", f"on several platforms ({platforms}): add --platform")
+    return matches[0]
 
 
 async def workspace_for(

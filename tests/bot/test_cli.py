@@ -120,7 +120,17 @@ def test_backlog_export_as_json_and_csv(cli: CliRunner, database_url: str) -> No
     assert csv_row["decided_by"] == "Petra (PO)"
 
     nothing = cli.invoke(main, ["backlog", "export", "--workspace", "nowhere"])
-    assert json.loads(nothing.output) == []
+    assert nothing.exit_code != 0
+    assert "workspace not found: nowhere" in nothing.output
+
+
+def test_csv_cells_that_look_like_formulas_are_defused() -> None:
+    from bot.cli import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert spreadsheet_safe("-1") == "'-1"
+    assert spreadsheet_safe("Add a CSV export") == "Add a CSV export"
+    assert spreadsheet_safe(3) == 3
 
 
 def test_triage_dry_run_prints_one_line_per_request(tmp_path: Path) -> None:

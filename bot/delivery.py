@@ -12,7 +12,7 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
@@ -58,6 +58,8 @@ class Claimed:
     message: OutboundMessage
     attempts: int
     updates_id: int | None
+    # The lease this worker holds; a write after it ran out would overwrite another's work.
+    lease_until: datetime
 
 
 def backoff(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> float:
@@ -73,7 +75,7 @@ class DeliveryWorker:
         clock: Clock,
         *,
         max_attempts: int = 8,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(minutes=5),
         batch_size: int = 50,
     ) -> None:
         self._db = db
@@ -128,6 +130,7 @@ class DeliveryWorker:
                 message=OutboundMessage.model_validate(row.message),
                 attempts=row.attempts,
                 updates_id=row.updates_id,
+                lease_until=now + self._lease,
             )
 
     async def _deliver(self, claimed: Claimed) -> bool:
@@ -149,7 +152,7 @@ class DeliveryWorker:
             log.exception("Sending outbox message %s failed", claimed.id)
             await self._retry(claimed, f"{type(exc).__name__}: {exc}", None)
             return False
-        await self._mark_sent(claimed.id, ref)
+        await self._mark_sent(claimed, ref)
         return True
 
     async def _update(self, sender: Sender, claimed: Claimed) -> bool:
@@ -162,16 +165,17 @@ class DeliveryWorker:
             return False
         if original_ref is None:
             # The card itself is not out yet: update after it, without spending an attempt.
-            await self._postpone(claimed.id, timedelta(seconds=1))
+            await self._postpone(claimed, timedelta(seconds=1))
             return False
         await sender.update(claimed.conversation, original_ref, claimed.message)
-        await self._mark_sent(claimed.id, original_ref)
+        await self._mark_sent(claimed, original_ref)
         return True
 
-    async def _mark_sent(self, message_id: int, ref: str) -> None:
+    async def _mark_sent(self, claimed: Claimed, ref: str) -> None:
         async with self._db.transaction() as uow:
-            row = await uow.outbox.get(message_id=message_id)
-            assert row is not None
+            row = await self._held(uow, claimed)
+            if row is None:
+                return
             row.status = "sent"
             row.delivered_ref = ref
             row.sent_at = self._clock.now()
@@ -191,29 +195,38 @@ class DeliveryWorker:
             delay,
         )
         async with self._db.transaction() as uow:
-            row = await self._row(uow, claimed.id)
+            row = await self._held(uow, claimed)
+            if row is None:
+                return
             row.attempts = attempts
             row.last_error = problem[:2000]
             row.next_attempt_at = self._clock.now() + timedelta(seconds=delay)
             row.claimed_until = None
 
-    async def _postpone(self, message_id: int, delay: timedelta) -> None:
+    async def _postpone(self, claimed: Claimed, delay: timedelta) -> None:
         async with self._db.transaction() as uow:
-            row = await self._row(uow, message_id)
+            row = await self._held(uow, claimed)
+            if row is None:
+                return
             row.next_attempt_at = self._clock.now() + delay
             row.claimed_until = None
 
     async def _give_up(self, claimed: Claimed, problem: str) -> None:
         log.error("Outbox message %s could not be delivered: %s", claimed.id, problem)
         async with self._db.transaction() as uow:
-            row = await self._row(uow, claimed.id)
+            row = await self._held(uow, claimed)
+            if row is None:
+                return
             row.status = "failed"
             row.attempts = claimed.attempts + 1
             row.last_error = problem[:2000]
             row.claimed_until = None
 
     @staticmethod
-    async def _row(uow: UnitOfWork, message_id: int) -> OutboxMessage:
-        row = await uow.outbox.get(message_id=message_id)
-        assert row is not None
+    async def _held(uow: UnitOfWork, claimed: Claimed) -> OutboxMessage | None:
+        """The row, locked, if this worker still holds it; None when its lease was lost."""
+        row = await uow.outbox.get_for_update(message_id=claimed.id)
+        if row is None or row.status != "pending" or row.claimed_until != claimed.lease_until:
+            log.warning("Outbox message %s: lease lost, leaving it to its new holder", claimed.id)
+            return None
         return row

@@ -354,6 +354,11 @@ class OutboxRepository:
     async def get(self, *, message_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, message_id)
 
+    async def get_for_update(self, *, message_id: int) -> OutboxMessage | None:
+        return await self._session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+        )
+
     async def cards_showing(self, *, item_id: int) -> Sequence[OutboxMessage]:
         return (
             await self._session.scalars(

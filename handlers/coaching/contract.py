@@ -150,6 +150,8 @@ async def set_contract(
         await uow.coaching.add(contract)
     await _apply(uow, workspace, contract, spec, now)
     if contract.cadence_days:
+        if spec.every_days is not None or spec.start is not None:
+            await _drop_unscoped_future_sessions(uow, contract, now)
         await plan_sessions(uow, contract, timezone_of(po, workspace), now)
     return contract
 
@@ -182,6 +184,16 @@ async def _apply(
         contract.goals = spec.goals
     if spec.reflection is not None:
         contract.reflection_weekday, contract.reflection_time = parse_reflection(spec.reflection)
+
+
+async def _drop_unscoped_future_sessions(
+    uow: UnitOfWork, contract: CoachingContract, now: datetime
+) -> None:
+    """A new cadence or start re-plans what lies ahead; a session with a scope stays."""
+    for session in await uow.coaching.sessions(contract_id=contract.id):
+        if session.starts_at > now and not session.scope:
+            await uow.session.delete(session)
+    await uow.session.flush()
 
 
 async def plan_sessions(

@@ -185,3 +185,24 @@ async def test_two_workers_send_each_message_exactly_once(
             await uow.session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
         )
     assert statuses == {"sent"}
+
+
+async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_holder(
+    runtime: Runtime, clock: FakeClock, second_database: Database
+) -> None:
+    message_id = await enqueue(runtime, "slow")
+    second = FakeSender()
+    other = DeliveryWorker(second_database, {"fake": second}, clock)
+
+    class SlowSender(FakeSender):
+        async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+            # So slow that the lease runs out and another replica sends it meanwhile.
+            clock.advance(timedelta(minutes=6))
+            await other.deliver_due()
+            return "ts-slow"
+
+    await DeliveryWorker(runtime.db, {"fake": SlowSender()}, clock).deliver_due()
+
+    assert second.sent == ["slow"]
+    final = await row(runtime, message_id)
+    assert (final.status, final.delivered_ref) == ("sent", "ts-1")

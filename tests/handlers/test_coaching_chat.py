@@ -144,3 +144,28 @@ async def test_a_coach_outside_the_contract_cannot_take_it_over(
         assert agreement.coach_email == "ext@example.org"
     [entry] = await state.audit(runtime)
     assert entry.reason == "not a party to the coaching contract"
+
+
+async def test_a_new_cadence_replans_the_sessions_ahead(
+    client: Playground, runtime: Runtime
+) -> None:
+    from datetime import date
+
+    await contract(runtime, every_days=14, sessions=3, start=date(2026, 12, 1))
+    async with runtime.db.transaction() as uow:
+        agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
+        assert agreement is not None
+        first = (await uow.coaching.sessions(contract_id=agreement.id))[0]
+        first.scope = "Saying no"
+
+    await client.say("po", "coaching every 1 week")
+    proposal = await client.last("coach")
+    await client.click("coach", "contract_confirm", button(proposal, "contract_confirm")["value"])
+
+    async with runtime.db.transaction() as uow:
+        agreement = await uow.coaching.contract(workspace_id=(await demo(uow)).id)
+        assert agreement is not None
+        sessions = await uow.coaching.sessions(contract_id=agreement.id)
+        days = [s.starts_at.date().isoformat() for s in sessions]
+    assert days == ["2026-12-01", "2026-12-08", "2026-12-15"]
+    assert sessions[0].scope == "Saying no"

@@ -296,3 +296,30 @@ async def test_an_outcome_reaches_every_request_merged_along_a_chain(
     assert (await state.item(runtime, first.id)).status == Status.DECLINED
     for user in ("anna", "dirk", "ben"):
         assert "Finance moves to a new system." in (await client.last(user))["text"]
+
+
+async def test_two_deciders_clicking_at_once_make_one_decision(
+    client: Playground, runtime: Runtime, replica: Runtime
+) -> None:
+    import asyncio
+
+    from bot.events import ActionEvent, ConversationRef, PersonInfo
+
+    await client.say("anna", INCIDENT)
+    [item] = await state.items(runtime)
+    told_before = len(await client.inbox("anna"))
+
+    def click(action_id: str, key: str, text: str | None = None) -> ActionEvent:
+        where = ConversationRef(platform="playground", workspace="demo", channel="@po", user="po")
+        return ActionEvent(conversation=where, sender=PersonInfo(user_id="po"),
+                           action_id=action_id, value=str(item.id), input=text,
+                           idempotency_key=key)  # fmt: skip
+
+    await asyncio.gather(
+        runtime.pipeline.receive(click("approve_top", "c1")),
+        replica.pipeline.receive(click("decline", "c2", "Not now")),
+    )
+    await runtime.worker.deliver_due()
+
+    assert len(await state.decisions(runtime)) == 1
+    assert len(await client.inbox("anna")) == told_before + 1

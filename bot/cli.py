@@ -66,8 +66,13 @@ def serve(host: str | None, port: int | None) -> None:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
 
-    async def start() -> web.Application:
+    try:
+        # The platform adapters read their settings here: a bad one is one clear line.
         runtime = build_runtime(settings)
+    except HeatshieldError as exc:
+        raise click.ClickException(f"Configuration error: {exc}") from exc
+
+    async def start() -> web.Application:
         await prepare(runtime, warm=True)
         return create_app(runtime)
 

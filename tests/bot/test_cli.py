@@ -220,3 +220,16 @@ def test_bad_default_review_times_are_named(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert result.exit_code != 0
     assert "HEATSHIELD_DEFAULT_REVIEW_TIMES" in result.output
+
+
+def test_serve_names_a_bad_platform_setting_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HEATSHIELD_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("MICROSOFT_APP_ID", "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d")
+    monkeypatch.setenv("MICROSOFT_APP_TYPE", "Sideways")
+
+    result = CliRunner().invoke(main, ["serve", "--port", str(_free_port())])
+
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: Configuration error: MICROSOFT_APP_TYPE")

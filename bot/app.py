@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.email.platform import email_platform
 from adapters.playground.platform import playground_platform
+from adapters.slack.platform import slack_platform
 from adapters.teams.platform import teams_platform
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliveryWorker, Sender
@@ -31,7 +32,12 @@ from storage.repositories import Database
 log = logging.getLogger(__name__)
 
 # Every platform this server can speak; each mounts only when it is configured.
-PLATFORMS: tuple[PlatformFactory, ...] = (playground_platform, email_platform, teams_platform)
+PLATFORMS: tuple[PlatformFactory, ...] = (
+    playground_platform,
+    email_platform,
+    teams_platform,
+    slack_platform,
+)
 
 
 @dataclass

@@ -1,0 +1,97 @@
+"""The outbox through Slack's Web API: rate limits wait for Retry-After, outages back off, and a
+message Slack will never take is given up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.app import Runtime
+from bot.clock import FakeClock
+from bot.events import ConversationRef
+from bot.messages import OutboundMessage
+from handlers import outbox
+from storage.models import OutboxMessage
+from tests.adapters.slack.conftest import TEAM, Slack
+
+
+async def queue(runtime: Runtime, channel: str) -> int:
+    conversation = ConversationRef(platform="slack", workspace=TEAM, channel=channel)
+    async with runtime.db.transaction() as uow:
+        row = outbox.new_outbox_row(
+            conversation, OutboundMessage(text="Hello <team> & co"), runtime.services.clock.now()
+        )
+        await uow.outbox.add(row)
+        await uow.session.flush()
+        return row.id
+
+
+async def row(runtime: Runtime, message_id: int) -> OutboxMessage:
+    async with runtime.db.transaction() as uow:
+        found = await uow.outbox.get(message_id=message_id)
+        assert found is not None
+        return found
+
+
+async def test_a_429_is_retried_after_slacks_retry_after(
+    slack: Slack, runtime: Runtime, clock: FakeClock
+) -> None:
+    message_id = await queue(runtime, "C0PRODUCT")
+    slack.fake.failures["chat.postMessage"] = [
+        (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"})
+    ]
+
+    assert await runtime.worker.deliver_due() == 0
+    waiting = await row(runtime, message_id)
+    assert waiting.status == "pending"
+    assert waiting.next_attempt_at == clock.now() + timedelta(seconds=7)
+
+    clock.advance(timedelta(seconds=6))
+    assert await runtime.worker.deliver_due() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await runtime.worker.deliver_due() == 1
+    sent = await row(runtime, message_id)
+    assert sent.delivered_ref == f"C0PRODUCT:{slack.fake.posts()[-1]['ts']}"
+    assert slack.fake.posts()[-1]["text"] == "Hello <team> & co"
+    assert "&lt;team&gt; &amp; co" in str(slack.fake.posts()[-1]["blocks"])
+
+
+async def test_a_server_error_is_retried_with_backoff(slack: Slack, runtime: Runtime) -> None:
+    message_id = await queue(runtime, "C0PRODUCT")
+    slack.fake.failures["chat.postMessage"] = [(503, {"ok": False}, {})]
+
+    assert await runtime.worker.deliver_due() == 0
+
+    waiting = await row(runtime, message_id)
+    assert (waiting.status, waiting.attempts) == ("pending", 1)
+    assert "503" in (waiting.last_error or "")
+
+
+async def test_a_channel_that_is_gone_gives_the_message_up(slack: Slack, runtime: Runtime) -> None:
+    message_id = await queue(runtime, "C0ARCHIVED")
+
+    assert await runtime.worker.deliver_due() == 0
+
+    failed = await row(runtime, message_id)
+    assert failed.status == "failed"
+    assert "channel_not_found" in (failed.last_error or "")
+
+
+async def test_a_revoked_token_gives_the_message_up(slack: Slack, runtime: Runtime) -> None:
+    message_id = await queue(runtime, "C0PRODUCT")
+    slack.fake.failures["chat.postMessage"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
+
+    await runtime.worker.deliver_due()
+
+    assert (await row(runtime, message_id)).status == "failed"
+
+
+async def test_a_dm_by_user_id_is_opened_and_referenced_by_its_channel(
+    slack: Slack, runtime: Runtime
+) -> None:
+    message_id = await queue(runtime, "@U0ANNA")
+
+    assert await runtime.worker.deliver_due() == 1
+
+    [opened] = slack.fake.of("conversations.open")
+    assert opened.args["users"] == "U0ANNA"
+    assert (await row(runtime, message_id)).delivered_ref.startswith("D0ANNA:")  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade on the engine's own connection, so it works inside a running event loop."""
 
     def _upgrade(connection: Connection) -> None:

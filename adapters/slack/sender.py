@@ -8,12 +8,13 @@ answer that will never change (a deleted channel, a revoked token) gives the mes
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import message_payload
@@ -50,6 +51,8 @@ class SlackSender:
         posted = await _call(
             client.chat_postMessage(unfurl_links=False, unfurl_media=False, **arguments)
         )
+        if message.image is not None:
+            await _upload_chart(client, str(posted["channel"]), message)
         return f"{posted['channel']}:{posted['ts']}"
 
     async def update(
@@ -69,6 +72,24 @@ class SlackSender:
         return AsyncWebClient(
             token=token, base_url=self._base_url, timeout=TIMEOUT_SECONDS, retry_handlers=[]
         )
+
+
+async def _upload_chart(client: AsyncWebClient, channel: str, message: OutboundMessage) -> None:
+    """A message's chart goes up as a file right after it (Slack shows no inline images).
+
+    The message itself is out already: a failed upload is logged, not retried, so the message
+    is never posted twice."""
+    assert message.image is not None
+    try:
+        await client.files_upload_v2(
+            channel=channel,
+            content=base64.b64decode(message.image.png_base64),
+            filename="chart.png",
+            title=message.image.alt,
+            alt_txt=message.image.alt,
+        )
+    except (SlackApiError, SlackRequestError, TimeoutError, aiohttp.ClientError) as exc:
+        log.warning("Could not upload the chart to %s: %s", channel, exc)
 
 
 async def _call(request: Awaitable[Any]) -> Any:

@@ -66,6 +66,8 @@ class FakeSlack:
     )
     # Messages conversations.history can find, by (channel, ts).
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Files uploaded, by file id.
+    uploads: dict[str, bytes] = field(default_factory=dict)
     ws_url: str = ""
     url: str = ""
     installed_token: str = "xoxb-17653672481-19874698323-installed"
@@ -75,7 +77,13 @@ class FakeSlack:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._upload)
         return app
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Where files.getUploadURLExternal sends the file's bytes."""
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -133,6 +141,13 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args["text"]}}
         if method == "chat.update":
             return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args["text"]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            upload_url = self.url.removesuffix("api/") + f"upload/{file_id}"
+            return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._views):06d}"}}
         if method in ("conversations.history", "conversations.replies"):

@@ -95,3 +95,51 @@ async def test_a_dm_by_user_id_is_opened_and_referenced_by_its_channel(
     [opened] = slack.fake.of("conversations.open")
     assert opened.args["users"] == "U0ANNA"
     assert (await row(runtime, message_id)).delivered_ref.startswith("D0ANNA:")  # type: ignore[union-attr]
+
+
+async def test_a_message_with_a_chart_uploads_it_to_the_same_channel(
+    slack: Slack, runtime: Runtime
+) -> None:
+    import base64
+
+    from bot.messages import Image
+
+    png = b"\x89PNG\r\n\x1a\n" + b"chart"
+    conversation = ConversationRef(platform="slack", workspace=TEAM, channel="D0COACH")
+    message = OutboundMessage(
+        text="Weekly digest", image=Image(png_base64=base64.b64encode(png).decode(), alt="Chart")
+    )
+    async with runtime.db.transaction() as uow:
+        await uow.outbox.add(
+            outbox.new_outbox_row(conversation, message, runtime.services.clock.now())
+        )
+
+    assert await runtime.worker.deliver_due() == 1
+
+    [completed] = slack.fake.of("files.completeUploadExternal")
+    assert completed.args["channel_id"] == "D0COACH"
+    assert list(slack.fake.uploads.values()) == [png]
+
+
+async def test_a_failed_chart_upload_does_not_post_the_message_twice(
+    slack: Slack, runtime: Runtime
+) -> None:
+    import base64
+
+    from bot.messages import Image
+
+    slack.fake.failures["files.getUploadURLExternal"] = [
+        (200, {"ok": False, "error": "not_allowed"}, {})
+    ]
+    conversation = ConversationRef(platform="slack", workspace=TEAM, channel="D0COACH")
+    message = OutboundMessage(
+        text="Weekly digest", image=Image(png_base64=base64.b64encode(b"png").decode(), alt="Chart")
+    )
+    async with runtime.db.transaction() as uow:
+        await uow.outbox.add(
+            outbox.new_outbox_row(conversation, message, runtime.services.clock.now())
+        )
+
+    assert await runtime.worker.deliver_due() == 1
+    assert await runtime.worker.deliver_due() == 0
+    assert len(slack.fake.posts("D0COACH")) == 1

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -120,7 +121,18 @@ class TeamsEndpoint:
             return _error(400, "body: not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _error(400, "body: expected an activity with a type")
-        activity = Activity().deserialize(body)
+        if not self._require_token and not _local_only(request, body):
+            log.warning(
+                "Refused a Teams request from %s: without MICROSOFT_APP_ID only local "
+                "requests with a local serviceUrl are served",
+                request.remote,
+            )
+            return _error(401, "unauthorized: set MICROSOFT_APP_ID to accept Teams' requests")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception as exc:  # msrest raises its own errors, TypeError, ValueError...
+            log.info("Refused a malformed Teams activity: %s: %s", type(exc).__name__, exc)
+            return _error(400, "body: not a Bot Framework activity")
         try:
             header = request.headers.get("Authorization") if self._require_token else None
             authenticated = await self._authentication.authenticate_request(activity, header)
@@ -134,7 +146,11 @@ class TeamsEndpoint:
         answer: dict[str, Any] = {}
 
         async def turn(context: TurnContext) -> None:
-            answer.update(await self.handle(body))
+            try:
+                answer.update(await self.handle(body))
+            except (TypeError, ValueError, AttributeError) as exc:
+                # An activity of an unexpected shape: acknowledged and logged, not a 500.
+                log.warning("Ignoring a Teams activity of an unexpected shape: %s", exc)
             if context.activity.type == ActivityTypes.invoke:
                 response = InvokeResponse(status=200, body=answer)
                 await context.send_activity(
@@ -169,6 +185,17 @@ class TeamsEndpoint:
             return {}
         await self._pipeline.process(event)
         return {}
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _local_only(request: web.Request, body: dict[str, Any]) -> bool:
+    """Unauthenticated mode is for local testing: a local caller, and replies that stay local
+    (else anyone could make the bot post to any URL they name as serviceUrl)."""
+    service_url = body.get("serviceUrl")
+    host = urlsplit(service_url).hostname if isinstance(service_url, str) else None
+    return request.remote in LOOPBACK_HOSTS and (host is None or host in LOOPBACK_HOSTS)
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -1,0 +1,41 @@
+"""Without an app id the endpoint is for local testing only; malformed activities are refused."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from bot.app import Runtime
+from storage.models import InboundRecord
+from tests import state
+from tests.adapters.teams.conftest import Teams, activity
+
+
+async def test_a_service_url_outside_this_machine_is_refused_without_an_app_id(
+    teams: Teams, runtime: Runtime
+) -> None:
+    body = copy.deepcopy(activity("personal_message"))
+    body["serviceUrl"] = "https://smba.example.org/internal-admin/"
+
+    response = await teams.http.post("/api/messages", json=body)
+
+    assert response.status == 401
+    assert "MICROSOFT_APP_ID" in (await response.json())["error"]
+    assert await state.count(runtime, InboundRecord) == 0
+    assert teams.connector.calls == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"from": "x"}, {"conversation": "x"}, {"entities": 5}, {"timestamp": "yesterday"}],
+)
+async def test_a_malformed_activity_is_refused_not_a_crash(
+    teams: Teams, runtime: Runtime, changes: dict[str, object]
+) -> None:
+    body = {**activity("personal_message"), **changes}
+
+    response = await teams.post(body)
+
+    assert response.status in (200, 400)
+    assert await state.items(runtime) == []

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
@@ -71,7 +72,9 @@ def build_runtime(
         ),
     )
     senders: dict[str, Sender] = {}
-    worker = DeliveryWorker(db, senders, clock, max_attempts=settings.outbox_max_attempts)
+    worker = DeliveryWorker(
+        db, senders, clock, give_up_after=timedelta(hours=settings.outbox_give_up_hours)
+    )
     pipeline = Pipeline(db, services, on_outbox=worker.wake)
     scheduler = Scheduler(db, services, pipeline, settings.scheduler_tick_seconds)
     runtime = Runtime(settings, engine, db, services, pipeline, worker, scheduler, senders)

@@ -58,6 +58,7 @@ class Claimed:
     message: OutboundMessage
     attempts: int
     updates_id: int | None
+    created_at: datetime
     # The lease this worker holds; a write after it ran out would overwrite another's work.
     lease_until: datetime
 
@@ -74,14 +75,15 @@ class DeliveryWorker:
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
-        max_attempts: int = 8,
+        give_up_after: timedelta = timedelta(hours=48),
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 50,
     ) -> None:
         self._db = db
         self._senders = senders
         self._clock = clock
-        self._max_attempts = max_attempts
+        # An outage or a long rate limit delays a message; only one this old is given up.
+        self._give_up_after = give_up_after
         self._lease = lease
         self._batch_size = batch_size
         self._wake = asyncio.Event()
@@ -130,6 +132,7 @@ class DeliveryWorker:
                 message=OutboundMessage.model_validate(row.message),
                 attempts=row.attempts,
                 updates_id=row.updates_id,
+                created_at=row.created_at,
                 lease_until=now + self._lease,
             )
 
@@ -183,7 +186,7 @@ class DeliveryWorker:
 
     async def _retry(self, claimed: Claimed, problem: str, retry_after: float | None) -> None:
         attempts = claimed.attempts + 1
-        if attempts >= self._max_attempts:
+        if self._clock.now() - claimed.created_at >= self._give_up_after:
             await self._give_up(claimed, problem)
             return
         delay = retry_after if retry_after is not None else backoff(attempts)

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     playground: bool = True
     demo_workspace: bool = True
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
-    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_give_up_hours: float = Field(default=48.0, gt=0)
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.
     smtp_host: str | None = None

@@ -63,7 +63,8 @@ class SlackPlatform:
         return bot.bot_token if bot is not None else None
 
     def mount(self, app: web.Application) -> None:
-        self.bot.mount(app)
+        if not self.settings.socket_mode:  # in Socket Mode nothing arrives over HTTP
+            self.bot.mount(app)
 
     async def start(self) -> None:
         if not self.settings.socket_mode:

@@ -51,7 +51,9 @@ def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 def message_payload(message: OutboundMessage) -> dict[str, Any]:
     """The arguments of chat.postMessage / chat.update: a fallback text and the blocks."""
-    return {"text": clip(message.text, MAX_TEXT), "blocks": blocks(message, MAX_BLOCKS)}
+    # The fallback text is parsed by Slack too (notifications): escaped like the blocks, so a
+    # stakeholder's "<!channel>" or "<@U…>" in a title pings nobody.
+    return {"text": clip(escape(message.text), MAX_TEXT), "blocks": blocks(message, MAX_BLOCKS)}
 
 
 def blocks(message: OutboundMessage, limit: int) -> list[Block]:

@@ -211,4 +211,4 @@ def _retry_after(value: str | None) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return max(0.0, min(seconds, 3600.0))
+    return max(1.0, min(seconds, 3600.0))  # "0" would retry at once and again and again

@@ -19,6 +19,7 @@ from handlers.outbox import new_outbox_row
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
 from storage.repositories import Database
+from tests.conftest import START
 
 TO_ANNA = ConversationRef(platform="fake", workspace="T1", channel="D1", user="anna")
 
@@ -99,18 +100,23 @@ async def test_a_429_waits_for_retry_after_then_delivers(
 async def test_an_outage_is_retried_with_growing_backoff_until_it_gives_up(
     runtime: Runtime, clock: FakeClock
 ) -> None:
-    sender = FakeSender([ConnectionError("down")] * 3)
+    sender = FakeSender([ConnectionError("down")] * 500)
     message_id = await enqueue(runtime, "hello")
-    delivery = worker(runtime, sender, clock, max_attempts=3)
+    delivery = worker(runtime, sender, clock, give_up_after=timedelta(hours=2))
 
-    for attempt in (1, 2):
+    waits = []
+    while clock.now() < START + timedelta(hours=2):
         await delivery.deliver_due()
         pending = await row(runtime, message_id)
-        assert pending.status == "pending"
-        assert pending.attempts == attempt
+        if pending.status != "pending":
+            break
         assert pending.next_attempt_at > clock.now()
+        waits.append(pending.next_attempt_at - clock.now())
         clock.set(pending.next_attempt_at)
     await delivery.deliver_due()
+
+    assert len(waits) > 8, "an outage of two hours is waited out, attempt after attempt"
+    assert max(waits) <= timedelta(minutes=5)
 
     failed = await row(runtime, message_id)
     assert failed.status == "failed"

@@ -51,7 +51,7 @@ async def test_a_429_is_retried_after_slacks_retry_after(
     assert await runtime.worker.deliver_due() == 1
     sent = await row(runtime, message_id)
     assert sent.delivered_ref == f"C0PRODUCT:{slack.fake.posts()[-1]['ts']}"
-    assert slack.fake.posts()[-1]["text"] == "Hello <team> & co"
+    assert slack.fake.posts()[-1]["text"] == "Hello &lt;team&gt; &amp; co"
     assert "&lt;team&gt; &amp; co" in str(slack.fake.posts()[-1]["blocks"])
 
 

@@ -119,8 +119,8 @@ class Pipeline:
         apology = OutboundMessage(
             text=translate(
                 language,
-                "Sorry, something went wrong on my side. Your message is saved "
-                "and will not be lost; please try again in a moment.",
+                "Sorry, something went wrong on my side and I could not handle your message. "
+                "It is kept for the team to look into; please send it again in a moment.",
             )
         )
         async with self._db.transaction() as uow:

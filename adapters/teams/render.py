@@ -20,6 +20,15 @@ def input_id(button: Button) -> str:
     return f"input_{button.action_id}_{button.value}"
 
 
+# Teams refuses cards over about 40-100 KB (413): a long request or a full queue is clipped.
+MAX_TEXT = 1_500
+MAX_FACT = 300
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
@@ -57,9 +66,12 @@ def section_container(section: Section) -> dict[str, Any]:
     if section.title:
         items.append(_text(section.title, weight="Bolder", size="Medium"))
     if section.text:
-        items.append(_text(section.text))
+        items.append(_text(clip(section.text, MAX_TEXT)))
     if section.fields:
-        facts = [{"title": field.label, "value": field.value} for field in section.fields]
+        facts = [
+            {"title": clip(field.label, MAX_FACT), "value": clip(field.value, MAX_FACT)}
+            for field in section.fields
+        ]
         items.append({"type": "FactSet", "facts": facts})
     if section.outcome:
         items.append(_text(section.outcome, weight="Bolder", color="Good"))
@@ -73,7 +85,7 @@ def section_container(section: Section) -> dict[str, Any]:
 
 
 def adaptive_card(message: OutboundMessage) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [_text(message.text)]
+    body: list[dict[str, Any]] = [_text(clip(message.text, MAX_TEXT))]
     body.extend(section_container(section) for section in message.sections)
     if message.image is not None:
         body.append(

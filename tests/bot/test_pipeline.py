@@ -80,7 +80,7 @@ async def test_a_failing_handler_keeps_the_inbound_and_apologises(
     async with runtime.db.transaction() as uow:
         [apology] = await uow.playground.inbox(workspace="demo", user_id="anna")
         assert isinstance(apology, PlaygroundMessage)
-        assert "saved" in apology.message["text"]
+        assert "send it again" in apology.message["text"]
     await runtime.engine.dispose()
 
 

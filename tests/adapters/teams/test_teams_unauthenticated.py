@@ -39,3 +39,19 @@ async def test_a_malformed_activity_is_refused_not_a_crash(
 
     assert response.status in (200, 400)
     assert await state.items(runtime) == []
+
+
+def test_a_card_for_a_huge_request_stays_under_teams_size_limit() -> None:
+    import json
+
+    from adapters.teams.render import adaptive_card
+    from bot.messages import Field, OutboundMessage, Section
+
+    huge = "x" * 20_000
+    sections = tuple(
+        Section(key=f"item:{n}", title=f"#{n}", text=huge, fields=(Field(label="Why", value=huge),))
+        for n in range(15)
+    )
+    card = adaptive_card(OutboundMessage(text=huge, sections=sections))
+
+    assert len(json.dumps(card).encode("utf-16-le")) < 80_000

@@ -40,8 +40,10 @@ from adapters.slack.render import (
     read_input_button,
     request_modal,
 )
+from adapters.slack.sender import classify
 from adapters.slack.settings import BOT_SCOPES, SlackSettings
 from adapters.slack.users import PeopleCache
+from bot.delivery import RetryLaterError
 from bot.errors import InvalidInputError
 from bot.events import ActionEvent, ConversationRef, InboundEvent, PersonInfo
 from bot.i18n import Translator, normalise_language
@@ -258,8 +260,11 @@ class SlackBot:
             for message in replies.get("messages") or []:
                 if message.get("ts") == ts:
                     return dict(message)
-        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+        except SlackApiError as exc:
+            if isinstance(classify(exc), RetryLaterError):
+                raise  # answered 500: Slack delivers the reaction again
             log.warning("Reading message %s in %s failed: %s", ts, channel, exc)
+        # A timeout or a broken connection propagates too: Slack delivers the reaction again.
         return None
 
     async def _block_actions(self, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -26,6 +26,7 @@ BOT_SCOPES = (
     "im:history",
     "im:read",
     "im:write",
+    "mpim:history",
     "reactions:read",
     "users:read",
 )

@@ -112,14 +112,30 @@ async def test_a_retried_event_creates_nothing_new(slack: Slack, runtime: Runtim
     assert await state.count(runtime, InboundRecord) == 1
 
 
-async def test_the_same_click_twice_decides_once(slack: Slack, runtime: Runtime) -> None:
+async def test_the_same_click_delivered_twice_decides_once(slack: Slack, runtime: Runtime) -> None:
     card = await incident(slack)
     await slack.interact(click(card, "approve_top"))
-    await slack.interact(click(card, "approve_top"))
+    await slack.interact(click(card, "approve_top"))  # the same payload: a redelivery
     await slack.settle()
 
     assert len(await state.decisions(runtime)) == 1
     assert len(slack.fake.of("chat.update")) == 1
+
+
+async def test_a_double_click_decides_once_and_notifies_nobody_twice(
+    slack: Slack, runtime: Runtime
+) -> None:
+    card = await incident(slack)
+    stakeholder_posts = len(slack.fake.posts())
+    await slack.interact(click(card, "approve_top", stamp="1"))
+    await slack.interact(click(card, "approve_top", stamp="2"))  # a second, real click
+    await slack.settle()
+
+    assert len(await state.decisions(runtime)) == 1
+    assert len(slack.fake.of("chat.update")) == 1
+    texts = [post["text"] for post in slack.fake.posts()[stakeholder_posts:]]
+    assert sum("Good news" in text for text in texts) == 1
+    assert any("already been decided" in text for text in texts)
 
 
 async def test_a_click_by_someone_who_is_not_the_po_is_refused_and_audited(
@@ -367,3 +383,27 @@ async def test_the_app_home_shows_the_queue_and_changes_review_times(
         assert workspace.review_times == "mon,wed 14:00"
     assert "Monday and Wednesday at 14:00" in slack.fake.posts(PO_DM)[-1]["text"]
     assert len(slack.fake.of("views.publish")) == 2  # the home shows the change
+
+
+async def test_a_reaction_whose_message_slack_cannot_give_now_is_delivered_again(
+    slack: Slack, runtime: Runtime
+) -> None:
+    slack.fake.history[("C0PRODUCT", "1763890500.000400")] = {
+        "type": "message",
+        "user": ANNA,
+        "text": "Checkout is down for everyone since 10:00, customers cannot pay!",
+        "ts": "1763890500.000400",
+    }
+    slack.fake.failures["conversations.history"] = [
+        (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    ]
+
+    first = await slack.event(fixture("reaction_added"))
+    assert first.status >= 500, "not acknowledged: Slack retries the event"
+    assert await state.items(runtime) == []
+
+    again = await slack.event(fixture("reaction_added"), **{"X-Slack-Retry-Num": "1"})
+    await slack.settle()
+    assert again.status == 200
+    [item] = await state.items(runtime)
+    assert item.request.text.startswith("Checkout is down")

@@ -58,8 +58,8 @@ class TeamsPlatform:
             )
         else:
             log.warning(
-                "Teams: MICROSOFT_APP_ID is not set, so %s runs UNAUTHENTICATED and accepts "
-                "any request; fine for local testing, never for production",
+                "Teams: MICROSOFT_APP_ID is not set, so %s runs UNAUTHENTICATED, for local "
+                "testing: only requests from this machine with a local serviceUrl are served",
                 ROUTE,
             )
 

@@ -9,12 +9,12 @@ from bot.messages import OutboundMessage
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
 from handlers import outbox
 from handlers import settings as _settings  # noqa: F401 - registers the settings handlers
+from handlers.audit import audit_refusal
 from handlers.context import Context
 from handlers.intake import DECIDER_ROLES
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
 from handlers.welcome import welcome
-from storage.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +50,7 @@ async def refuse(event: ActionEvent, ctx: Context) -> None:
         event.sender.user_id,
         ctx.workspace.id,
     )
-    await ctx.uow.audit.add(
-        AuditEntry(
-            workspace_id=ctx.workspace.id,
-            platform=ctx.workspace.platform,
-            actor_user_id=event.sender.user_id,
-            action=event.action_id,
-            target=event.value[:255],
-            reason="not a decider",
-            at=ctx.clock.now(),
-        )
-    )
+    await audit_refusal(ctx, event.action_id, event.value, "not a decider")
     text = ctx.tr.t(
         "Sorry, only the PO and their delegates can decide on requests. "
         "I've noted the attempt; nothing was changed."

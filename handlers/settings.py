@@ -9,12 +9,13 @@ from bot.errors import InvalidInputError
 from bot.events import ActionEvent
 from bot.messages import OutboundMessage
 from handlers import outbox
+from handlers.audit import audit_refusal
 from handlers.context import Context
 from handlers.registry import on_action
 from handlers.schedule import format_review_times, parse_review_times
 from handlers.team import TeamSpec, set_team
 from handlers.texts import review_rhythm
-from storage.models import AuditEntry, Role
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 MAX_DELEGATES = 20
@@ -62,17 +63,7 @@ async def set_delegates(event: ActionEvent, ctx: Context) -> None:
     """Only the PO names delegates; a delegate who tries is told, and it is audited."""
     tr = ctx.tr
     if ctx.actor.role != Role.PO:
-        await ctx.uow.audit.add(
-            AuditEntry(
-                workspace_id=ctx.workspace.id,
-                platform=ctx.workspace.platform,
-                actor_user_id=event.sender.user_id,
-                action=event.action_id,
-                target=(event.input or "")[:255],
-                reason="not the PO",
-                at=ctx.clock.now(),
-            )
-        )
+        await audit_refusal(ctx, event.action_id, event.input, "not the PO")
         await tell(ctx, event, tr.t("Only the PO can change the delegates; nothing was changed."))
         return
     try:

@@ -12,6 +12,7 @@ from bot.events import ActionEvent, MessageEvent
 from bot.i18n import Translator
 from bot.messages import Button, Field, OutboundMessage, Section
 from handlers import outbox
+from handlers.audit import audit_refusal
 from handlers.coaching.contract import ContractSpec, parse_every, set_contract, validate, view
 from handlers.coaching.preferences import (
     PreferencesSpec,
@@ -23,7 +24,7 @@ from handlers.coaching.timing import parse_quiet_hours, parse_working_days
 from handlers.context import Context
 from handlers.registry import on_action
 from storage.coaching_models import CoachingContract, ContractProposal
-from storage.models import AuditEntry, Person, Role
+from storage.models import Person, Role
 
 COACHING = re.compile(r"^\s*coaching\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 SHARES = re.compile(r"^\s*(?:shares|verdeling)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
@@ -92,13 +93,7 @@ async def _workspace_contract(ctx: Context) -> CoachingContract | None:
 
 async def _refuse_outsider(event: MessageEvent, ctx: Context) -> None:
     """A PO or coach of the workspace who is not a party to its contract cannot change it."""
-    await ctx.uow.audit.add(
-        AuditEntry(
-            workspace_id=ctx.workspace.id, platform=ctx.workspace.platform,
-            actor_user_id=ctx.actor.platform_user_id, action="coaching",
-            target=None, reason="not a party to the coaching contract", at=ctx.clock.now(),
-        )
-    )  # fmt: skip
+    await audit_refusal(ctx, "coaching", None, "not a party to the coaching contract")
     await _say(ctx, event, ctx.tr.t("Only the PO and the coach of the contract can change it."))
 
 
@@ -258,14 +253,7 @@ async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
     )
     tr = ctx.tr
     if proposal is None or proposal.awaiting_id != ctx.actor.id:
-        await ctx.uow.audit.add(
-            AuditEntry(
-                workspace_id=ctx.workspace.id, platform=ctx.workspace.platform,
-                actor_user_id=ctx.actor.platform_user_id, action=event.action_id,
-                target=event.value[:255], reason="not the party asked to confirm",
-                at=ctx.clock.now(),
-            )
-        )  # fmt: skip
+        await audit_refusal(ctx, event.action_id, event.value, "not the party asked to confirm")
         await outbox.reply(
             ctx,
             event.conversation,

@@ -48,7 +48,6 @@ from bot.errors import InvalidInputError
 from bot.events import ActionEvent, ConversationRef, InboundEvent, PersonInfo
 from bot.i18n import Translator, normalise_language
 from bot.pipeline import Pipeline
-from handlers.commands import find_command
 from handlers.context import Context, Services
 from handlers.home import home_view as neutral_home
 from handlers.people import person_for, workspace_for
@@ -340,7 +339,9 @@ class SlackBot:
         team = translate.team_of(body) or ""
         sender = await self._person(client, team, body["user_id"])
         text = translate.plain_text(body.get("text") or "")
-        if text and find_command(text) is not None:
+        if text:
+            # "/request status", or a request typed in one go: stored before the ack, like a DM,
+            # so it cannot get lost with a form that failed to open.
             await self._accept(translate.command_event(body, sender), client)
             return
         view = request_modal(self._translator(sender), text)

@@ -187,7 +187,7 @@ def shortcut_forward(
 
 
 def command_event(payload: dict[str, Any], sender: PersonInfo) -> MessageEvent:
-    """`/request status` (or another chat command after /request), answered in the DM."""
+    """`/request status`, or `/request` with the request typed after it, answered in the DM."""
     team = team_of(payload) or ""
     return MessageEvent(
         conversation=direct(team, payload["user_id"]),

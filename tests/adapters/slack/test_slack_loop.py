@@ -407,3 +407,18 @@ async def test_a_reaction_whose_message_slack_cannot_give_now_is_delivered_again
     assert again.status == 200
     [item] = await state.items(runtime)
     assert item.request.text.startswith("Checkout is down")
+
+
+async def test_a_request_typed_after_the_command_is_taken_at_once(
+    slack: Slack, runtime: Runtime
+) -> None:
+    body = fixture("slash_command")
+    body["text"] = "A dark mode for the dashboard, because the night shift gets headaches"
+
+    response = await slack.command(body)
+    await slack.settle()
+
+    assert response.status == 200
+    assert slack.fake.of("views.open") == []
+    [item] = await state.items(runtime)
+    assert item.request.text.startswith("A dark mode")

@@ -29,8 +29,13 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def no_links(text: str) -> str:
+    """TextBlocks render markdown: a stakeholder's "[login](https://evil)" must stay text."""
+    return text.replace("](", "]\u200b(")
+
+
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return {"type": "TextBlock", "text": no_links(text), "wrap": True, **style}
 
 
 def _submit(button: Button, *, title: str | None = None) -> dict[str, Any]:
@@ -69,7 +74,10 @@ def section_container(section: Section) -> dict[str, Any]:
         items.append(_text(clip(section.text, MAX_TEXT)))
     if section.fields:
         facts = [
-            {"title": clip(field.label, MAX_FACT), "value": clip(field.value, MAX_FACT)}
+            {
+                "title": no_links(clip(field.label, MAX_FACT)),
+                "value": no_links(clip(field.value, MAX_FACT)),
+            }
             for field in section.fields
         ]
         items.append({"type": "FactSet", "facts": facts})

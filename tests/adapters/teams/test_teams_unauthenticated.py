@@ -55,3 +55,21 @@ def test_a_card_for_a_huge_request_stays_under_teams_size_limit() -> None:
     card = adaptive_card(OutboundMessage(text=huge, sections=sections))
 
     assert len(json.dumps(card).encode("utf-16-le")) < 80_000
+
+
+def test_a_markdown_link_in_a_request_does_not_become_a_link_on_the_card() -> None:
+    import json
+
+    from adapters.teams.render import adaptive_card
+    from bot.messages import Field, OutboundMessage, Section
+
+    sneaky = "Please fix [SSO login](https://evil.example)"
+    card = adaptive_card(
+        OutboundMessage(
+            text=sneaky,
+            sections=(Section(title=sneaky, fields=(Field(label="From", value=sneaky),)),),
+        )
+    )
+
+    assert "](https://evil.example)" not in json.dumps(card, ensure_ascii=False)
+    assert "SSO login" in json.dumps(card, ensure_ascii=False)

@@ -96,6 +96,11 @@ SECURITY = _compile(
     r"\b(?:van|voor) (?:andere|een andere) (?:klanten|klant|gebruikers|gebruiker|patiënten)\b",
     r"\bandermans\b",
     r"\b(?:ransom|losgeld)\b",
+    r"\b(?:stolen|gestolen|fake|nep|valse)\b[^.!?]{0,40}\b(?:accounts?|cards?|kaarten|"
+    r"passwords?|wachtwoorden|identit(?:y|ies)|identiteiten|credentials)\b",
+    r"\b(?:customer|personal|patient|klant|persoons|patiënt)(?:\s?data|\s?details|gegevens)\b"
+    r"[^.!?]{0,80}\b(?:wrong|wrongly|verkeerde?|external|externe?|unknown|onbekende?|"
+    r"leaked|gelekt|exposed)\b",
     r"\b(?:api[- ]?keys?|passwords?|wachtwoorden|wachtwoord|tokens?|credentials|secrets?)\b"
     r"[^.!?]{0,60}\b(?:public|publicly|openbaar|posted|published|leaked|gelekt|online gezet)\b",
 )
@@ -143,6 +148,8 @@ FAILURE = _compile(
     r"\btime-?outs?\b",
     r"\b(?:ligt|liggen|zit|zitten|staat|staan) stil\b",
     r"\b(?:at a standstill|ground to a halt|halted)\b",
+    r"\bstopped (?:\w+ing|going out|coming in)\b",
+    r"\b(?:is|zijn) (?:gestopt|opgehouden) met\b",
     r"\b(?:kan|kun|kunt|kunnen|kon|konden)(?: \w+){0,4} niet\b",
     r"\bcan(?:not|'t|’t)(?: \w+)? (?:log|sign|pay|order|check out|access|open|reach|use|get|see|"
     r"find|save|send|submit|book|download|upload|print|call|connect)\b",
@@ -229,6 +236,8 @@ DEFECT = _compile(
     r"\bnog steeds\b",
     r"\b(?:fix|repair|herstel|repareer)\b",
     r"\binstead of\b",
+    r"\b(?:overlap|overlaps|overlapping|overlappen|overlapt|valt weg|vallen weg|cut off)\b",
+    r"\bin (?:safari|chrome|firefox|edge|internet explorer)\b",
     r"\bin plaats van\b",
 )
 # Defect words that outweigh a polite request ("can you fix the wrong total?").

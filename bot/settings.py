@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -76,11 +77,18 @@ class Settings(BaseSettings):
         return level
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a validation error into one clear message."""
+S = TypeVar("S", bound=BaseSettings)
+
+
+def read_settings(cls: type[S], prefix: str, **overrides: object) -> S:
+    """Read one section of settings; a bad value is one clear message naming its variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "HEATSHIELD_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        name = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix.rstrip("_")
         raise ConfigurationError(name, first["msg"]) from exc
+
+
+def load_settings(**overrides: object) -> Settings:
+    return read_settings(Settings, "HEATSHIELD_", **overrides)

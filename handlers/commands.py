@@ -33,7 +33,7 @@ async def help_command(event: MessageEvent, ctx: Context) -> None:
     ]
     if ctx.actor.role in DECIDER_ROLES:
         lines.append(tr.t("queue: the requests waiting for your decision."))
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text="\n".join(lines)))
+    await outbox.answer(ctx, event, "\n".join(lines))
 
 
 async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
@@ -55,17 +55,11 @@ async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
 async def queue_command(event: MessageEvent, ctx: Context) -> None:
     tr = ctx.tr
     if ctx.actor.role not in DECIDER_ROLES:
-        await outbox.reply(
-            ctx,
-            event.conversation,
-            OutboundMessage(text=tr.t("The triage queue is for the PO and their delegates.")),
-        )
+        await outbox.answer(ctx, event, tr.t("The triage queue is for the PO and their delegates."))
         return
     batch = await queue_batch(ctx, ctx.actor)
     if batch is None:
-        await outbox.reply(
-            ctx, event.conversation, OutboundMessage(text=tr.t("The triage queue is empty."))
-        )
+        await outbox.answer(ctx, event, tr.t("The triage queue is empty."))
         return
     await outbox.send(
         ctx, event.conversation, batch, recipient=ctx.actor, item_ids=shown_item_ids(batch)

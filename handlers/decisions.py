@@ -50,10 +50,12 @@ async def load_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None
         item_id = -1  # out of the database's range: no such item
     item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
     if item is None:
-        await tell(ctx, event, tr.t("I can't find that request; it may have been removed."))
+        await outbox.answer(
+            ctx, event, tr.t("I can't find that request; it may have been removed.")
+        )
         return None
     if item.status not in UNDECIDED_STATUSES:
-        await tell(ctx, event, await already_decided_text(ctx, tr, item))
+        await outbox.answer(ctx, event, await already_decided_text(ctx, tr, item))
         return None
     return item
 
@@ -67,10 +69,6 @@ async def already_decided_text(ctx: Context, tr: Translator, item: BacklogItem) 
         status=status_name(tr, item.status),
         who=who,
     )
-
-
-async def tell(ctx: Context, event: ActionEvent, text: str) -> None:
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
 
 
 async def record(
@@ -168,7 +166,9 @@ async def approve(event: ActionEvent, ctx: Context) -> None:
         )
 
     await tell_stakeholders(ctx, item, compose)
-    await tell(ctx, event, ctx.tr.t("Approved #{id}; the stakeholder has been told.", id=item.id))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Approved #{id}; the stakeholder has been told.", id=item.id)
+    )
 
 
 def parse_until(text: str | None, timezone: str, now: datetime) -> datetime:
@@ -199,7 +199,7 @@ async def defer(event: ActionEvent, ctx: Context) -> None:
         try:
             until = parse_until(event.input, ctx.workspace.timezone, now)
         except DecisionInputError as refused:
-            await tell(ctx, event, ctx.tr.t(refused.text))
+            await outbox.answer(ctx, event, ctx.tr.t(refused.text))
             return
     else:
         until = next_review(
@@ -223,17 +223,21 @@ async def defer(event: ActionEvent, ctx: Context) -> None:
         )
 
     await tell_stakeholders(ctx, item, compose)
-    await tell(ctx, event, ctx.tr.t("Deferred #{id}; the stakeholder has been told.", id=item.id))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Deferred #{id}; the stakeholder has been told.", id=item.id)
+    )
 
 
 @on_action("decline")
 async def decline(event: ActionEvent, ctx: Context) -> None:
     reason = (event.input or "").strip()
     if not reason:
-        await tell(ctx, event, ctx.tr.t("Please give a reason; the stakeholder will read it."))
+        await outbox.answer(
+            ctx, event, ctx.tr.t("Please give a reason; the stakeholder will read it.")
+        )
         return
     if len(reason) > MAX_REASON_LENGTH:
-        await tell(
+        await outbox.answer(
             ctx,
             event,
             ctx.tr.t("Please keep the reason under {limit} characters.", limit=MAX_REASON_LENGTH),
@@ -255,7 +259,9 @@ async def decline(event: ActionEvent, ctx: Context) -> None:
         )
 
     await tell_stakeholders(ctx, item, compose)
-    await tell(ctx, event, ctx.tr.t("Declined #{id}; the stakeholder has been told.", id=item.id))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Declined #{id}; the stakeholder has been told.", id=item.id)
+    )
 
 
 @on_action("merge")
@@ -265,7 +271,9 @@ async def merge(event: ActionEvent, ctx: Context) -> None:
         return
     target = await final_target(ctx, item)
     if target is None:
-        await tell(ctx, event, ctx.tr.t("#{id} has no duplicate to merge into.", id=item.id))
+        await outbox.answer(
+            ctx, event, ctx.tr.t("#{id} has no duplicate to merge into.", id=item.id)
+        )
         return
     item.status = ItemStatus.MERGED
     item.duplicate_of_id = target.id
@@ -291,14 +299,16 @@ async def merge(event: ActionEvent, ctx: Context) -> None:
         )
     conversation = ConversationRef.model_validate(item.request.conversation)
     await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
-    await tell(ctx, event, ctx.tr.t("Merged #{id} into #{target}.", id=item.id, target=target.id))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Merged #{id} into #{target}.", id=item.id, target=target.id)
+    )
 
 
 @on_action("ask")
 async def ask(event: ActionEvent, ctx: Context) -> None:
     question = (event.input or "").strip()
     if not question:
-        await tell(ctx, event, ctx.tr.t("Please type the question for the stakeholder."))
+        await outbox.answer(ctx, event, ctx.tr.t("Please type the question for the stakeholder."))
         return
     item = await load_undecided(event, ctx)
     if item is None:
@@ -316,4 +326,6 @@ async def ask(event: ActionEvent, ctx: Context) -> None:
     )
     await outbox.send_direct(ctx, stakeholder, OutboundMessage(text=text))
     await close_cards(ctx, item, N_("{who} asked: {question}"), question=item.pending_question)
-    await tell(ctx, event, ctx.tr.t("I've asked the stakeholder; their answer will come to you."))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("I've asked the stakeholder; their answer will come to you.")
+    )

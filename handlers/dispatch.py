@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from bot.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
-from bot.messages import OutboundMessage
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
 from handlers import outbox
 from handlers import settings as _settings  # noqa: F401 - registers the settings handlers
@@ -33,7 +32,7 @@ async def handle_action(event: ActionEvent, ctx: Context) -> None:
     if registration is None:
         log.warning("Unknown action %r from %s", event.action_id, event.sender.user_id)
         text = ctx.tr.t("I don't know that button (any more); nothing was changed.")
-        await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+        await outbox.answer(ctx, event, text)
         return
     if registration.deciders_only and ctx.actor.role not in DECIDER_ROLES:
         await refuse(event, ctx)
@@ -55,4 +54,4 @@ async def refuse(event: ActionEvent, ctx: Context) -> None:
         "Sorry, only the PO and their delegates can decide on requests. "
         "I've noted the attempt; nothing was changed."
     )
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+    await outbox.answer(ctx, event, text)

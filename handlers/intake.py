@@ -168,11 +168,7 @@ async def forwarded_request(event: MessageEvent, ctx: Context) -> None:
     text = forward.text.strip()
     tr = ctx.tr
     if not text:
-        await outbox.reply(
-            ctx,
-            event.conversation,
-            OutboundMessage(text=tr.t("That message has no text to pass on.")),
-        )
+        await outbox.answer(ctx, event, tr.t("That message has no text to pass on."))
         return
     author = await person_for(ctx.uow, ctx.workspace, forward.author, ctx.clock.now())
     author_conversation = outbox.direct_conversation(author)
@@ -185,16 +181,14 @@ async def forwarded_request(event: MessageEvent, ctx: Context) -> None:
         inbound_key=event.idempotency_key,
         forwarded_by=ctx.actor,
     )
-    await outbox.reply(
+    await outbox.answer(
         ctx,
-        event.conversation,
-        OutboundMessage(
-            text=tr.t(
-                "Thanks, {name}. I've passed {author}'s request to the PO "
-                "(marked as reaching you directly); {author} will hear the outcome from me.",
-                name=ctx.actor.name,
-                author=author.name,
-            )
+        event,
+        tr.t(
+            "Thanks, {name}. I've passed {author}'s request to the PO "
+            "(marked as reaching you directly); {author} will hear the outcome from me.",
+            name=ctx.actor.name,
+            author=author.name,
         ),
     )
     tr_author = ctx.translator_for(author)
@@ -233,13 +227,9 @@ async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem, 
             + " "
             + expectation(ctx, tr, ctx.actor, ctx.actor.name)
         )
-        await outbox.reply(ctx, event.conversation, OutboundMessage(text=reply))
+        await outbox.answer(ctx, event, reply)
         return
-    await outbox.reply(
-        ctx,
-        event.conversation,
-        OutboundMessage(text=tr.t("Thanks, I've passed your answer on to the PO.")),
-    )
+    await outbox.answer(ctx, event, tr.t("Thanks, I've passed your answer on to the PO."))
     asker = await ctx.uow.people.by_id(person_id=asked_by_id)
     if asker is not None:
         tr_asker = ctx.translator_for(asker)

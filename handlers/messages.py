@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.events import MessageEvent
-from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.coaching.answers import answer_prompt
 from handlers.coaching.chat import try_coaching_command
@@ -24,12 +23,8 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
     text = event.text.strip()
     tr = ctx.tr
     if not text:
-        await outbox.reply(
-            ctx,
-            event.conversation,
-            OutboundMessage(
-                text=tr.t("Send me your request in a sentence or two: what you need, and why.")
-            ),
+        await outbox.answer(
+            ctx, event, tr.t("Send me your request in a sentence or two: what you need, and why.")
         )
         return
     command = find_command(text)
@@ -39,16 +34,14 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
     if await try_coaching_command(event, ctx, text):
         return
     if len(text) > MAX_REQUEST_LENGTH:
-        await outbox.reply(
+        await outbox.answer(
             ctx,
-            event.conversation,
-            OutboundMessage(
-                text=tr.t(
-                    "That message is too long for one request ({length} characters; "
-                    "at most {limit}). Could you put it in fewer words?",
-                    length=len(text),
-                    limit=MAX_REQUEST_LENGTH,
-                )
+            event,
+            tr.t(
+                "That message is too long for one request ({length} characters; "
+                "at most {limit}). Could you put it in fewer words?",
+                length=len(text),
+                limit=MAX_REQUEST_LENGTH,
             ),
         )
         return

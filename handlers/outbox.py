@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from bot.events import ConversationRef
+from bot.events import ConversationRef, InboundEvent
 from bot.messages import OutboundMessage
 from handlers.context import Context
 from storage.models import BacklogItem, OutboxMessage, Person
@@ -74,6 +74,11 @@ async def send_direct(
 async def reply(ctx: Context, conversation: ConversationRef, message: OutboundMessage) -> None:
     """Answer the actor where they spoke (in the thread, for a channel message)."""
     await send(ctx, conversation, message, recipient=ctx.actor)
+
+
+async def answer(ctx: Context, event: InboundEvent, text: str) -> None:
+    """Answer the event's sender with a line of text, where they spoke or clicked."""
+    await reply(ctx, event.conversation, OutboundMessage(text=text))
 
 
 async def update_cards(

@@ -7,7 +7,6 @@ import re
 
 from bot.errors import InvalidInputError
 from bot.events import ActionEvent
-from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.audit import audit_refusal
 from handlers.context import Context
@@ -22,17 +21,13 @@ MAX_DELEGATES = 20
 USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")
 
 
-async def tell(ctx: Context, event: ActionEvent, text: str) -> None:
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
-
-
 @on_action("set_review_times")
 async def set_review_times(event: ActionEvent, ctx: Context) -> None:
     tr = ctx.tr
     try:
         slots = parse_review_times((event.input or "").strip())
     except InvalidInputError:
-        await tell(
+        await outbox.answer(
             ctx,
             event,
             tr.t("That is not a review time I understand; use the form tue,thu 09:00."),
@@ -40,7 +35,7 @@ async def set_review_times(event: ActionEvent, ctx: Context) -> None:
         return
     ctx.workspace.review_times = format_review_times(slots)
     log.info("Review times of workspace %s set to %r", ctx.workspace.id, ctx.workspace.review_times)
-    await tell(
+    await outbox.answer(
         ctx,
         event,
         tr.t(
@@ -64,12 +59,16 @@ async def set_delegates(event: ActionEvent, ctx: Context) -> None:
     tr = ctx.tr
     if ctx.actor.role != Role.PO:
         await audit_refusal(ctx, event.action_id, event.input, "not the PO")
-        await tell(ctx, event, tr.t("Only the PO can change the delegates; nothing was changed."))
+        await outbox.answer(
+            ctx, event, tr.t("Only the PO can change the delegates; nothing was changed.")
+        )
         return
     try:
         users = [user for user in parse_users(event.input) if user != ctx.actor.platform_user_id]
     except InvalidInputError:
-        await tell(ctx, event, tr.t("Please pick the people who may decide on your behalf."))
+        await outbox.answer(
+            ctx, event, tr.t("Please pick the people who may decide on your behalf.")
+        )
         return
     spec = TeamSpec(
         platform=ctx.workspace.platform, workspace=ctx.workspace.external_id, delegates=users
@@ -79,7 +78,7 @@ async def set_delegates(event: ActionEvent, ctx: Context) -> None:
         workspace_id=ctx.workspace.id, roles=[Role.DELEGATE]
     )
     if not delegates:
-        await tell(ctx, event, tr.t("Done: you have no delegates now; only you decide."))
+        await outbox.answer(ctx, event, tr.t("Done: you have no delegates now; only you decide."))
         return
     names = ", ".join(person.name for person in delegates)
-    await tell(ctx, event, tr.t("Done: your delegates are now {names}.", names=names))
+    await outbox.answer(ctx, event, tr.t("Done: your delegates are now {names}.", names=names))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.events import InstallEvent
-from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.context import Context
 from handlers.people import remember_direct_conversation
@@ -24,4 +23,4 @@ async def welcome(event: InstallEvent, ctx: Context) -> None:
             "and I'll pass it to the PO and tell you the outcome in the thread. A request "
             'that reached you directly? Use "Send to Product Owner" on that message.'
         )
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+    await outbox.answer(ctx, event, text)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from bot.settings import read_settings
 
 DEFAULT_API_URL = "https://slack.com/api/"
 # What the bot needs, as the manifest asks for it (adapters/slack/manifest.json).
@@ -63,12 +64,7 @@ class SlackSettings(BaseSettings):
 
 def load_slack_settings(**overrides: object) -> SlackSettings | None:
     """Read SLACK_*; None when Slack is not configured, a clear error when half-configured."""
-    try:
-        settings = SlackSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "SLACK_" + str(first["loc"][0]).upper() if first["loc"] else "SLACK"
-        raise ConfigurationError(name, first["msg"]) from exc
+    settings = read_settings(SlackSettings, "SLACK_", **overrides)
     if not settings.configured:
         return None
     check(settings)

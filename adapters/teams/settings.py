@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from bot.settings import read_settings
 
 APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
 AppType = Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"]
@@ -37,12 +37,7 @@ class TeamsSettings(BaseSettings):
 
 def load_teams_settings(**overrides: object) -> TeamsSettings:
     """Read MICROSOFT_APP_*; a bad combination stops the start with the variable's name."""
-    try:
-        settings = TeamsSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "MICROSOFT_APP_" + str(first["loc"][0]).upper() if first["loc"] else "MICROSOFT_APP"
-        raise ConfigurationError(name, first["msg"]) from exc
+    settings = read_settings(TeamsSettings, "MICROSOFT_APP_", **overrides)
     check(settings)
     return settings
 

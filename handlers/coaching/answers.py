@@ -33,7 +33,7 @@ async def _reflection(event: MessageEvent, ctx: Context, prompt: Prompt, text: s
         if shared
         else tr.t("Thanks, noted. It stays private to you.")
     )
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=note))
+    await outbox.answer(ctx, event, note)
 
 
 async def _session_scope(event: MessageEvent, ctx: Context, prompt: Prompt, text: str) -> None:
@@ -45,7 +45,7 @@ async def _session_scope(event: MessageEvent, ctx: Context, prompt: Prompt, text
     tr = ctx.tr
     day = day_text(tr, session.starts_at, timezone_of(ctx.actor, ctx.workspace))
     reply = tr.t("Thanks, the scope of the session on {day} is noted.", day=day)
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=reply))
+    await outbox.answer(ctx, event, reply)
     if contract is None:
         return
     for other in (contract.po, contract.coach):

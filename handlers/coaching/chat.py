@@ -94,18 +94,18 @@ async def _workspace_contract(ctx: Context) -> CoachingContract | None:
 async def _refuse_outsider(event: MessageEvent, ctx: Context) -> None:
     """A PO or coach of the workspace who is not a party to its contract cannot change it."""
     await audit_refusal(ctx, "coaching", None, "not a party to the coaching contract")
-    await _say(ctx, event, ctx.tr.t("Only the PO and the coach of the contract can change it."))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Only the PO and the coach of the contract can change it.")
+    )
 
 
 async def _guarded(event: MessageEvent, ctx: Context, handler: object, rest: str) -> None:
     try:
         await handler(event, ctx, rest)  # type: ignore[operator]
     except InvalidInputError as exc:
-        await _say(ctx, event, ctx.tr.t("I couldn't use that: {problem}", problem=str(exc)))
-
-
-async def _say(ctx: Context, event: MessageEvent, text: str) -> None:
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=text))
+        await outbox.answer(
+            ctx, event, ctx.tr.t("I couldn't use that: {problem}", problem=str(exc))
+        )
 
 
 async def _contract_of(ctx: Context) -> CoachingContract | None:
@@ -179,7 +179,7 @@ async def _propose(
         other = None  # when to reflect is the PO's own choice
     if other is None:
         await set_contract(ctx.uow, ctx.services, ctx.workspace, spec)
-        await _say(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
+        await outbox.answer(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
         return
     proposal = ContractProposal(
         contract_id=contract.id,
@@ -191,14 +191,16 @@ async def _propose(
     )
     await ctx.uow.coaching.add(proposal)
     await _ask_confirmation(ctx, other, proposal)
-    await _say(ctx, event, ctx.tr.t("I've asked {name} to confirm the change.", name=other.name))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("I've asked {name} to confirm the change.", name=other.name)
+    )
 
 
 async def _start_contract(event: MessageEvent, ctx: Context, rest: str) -> None:
     """The PO or the coach starts the contract ("coaching start 2026-12-01"); the other hears."""
     spec = parse_change(rest) if rest.strip() else ContractSpec()
     if spec.start is None:
-        await _say(ctx, event, ctx.tr.t(
+        await outbox.answer(ctx, event, ctx.tr.t(
             "There is no coaching contract yet. Start one with 'coaching start 2026-12-01', "
             "then set its cadence with 'coaching every 2 weeks'."))  # fmt: skip
         return
@@ -207,7 +209,7 @@ async def _start_contract(event: MessageEvent, ctx: Context, rest: str) -> None:
     start = spec.start
     spec = ContractSpec(start=start, coach=coach.platform_user_id if coach else None)
     contract = await set_contract(ctx.uow, ctx.services, ctx.workspace, spec)
-    await _say(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
+    await outbox.answer(ctx, event, ctx.tr.t("Done: the coaching contract is updated."))
     other = contract.coach if ctx.actor.id == contract.po_id else contract.po
     if other is not None and other.id != ctx.actor.id:
         tr = ctx.translator_for(other)
@@ -254,18 +256,12 @@ async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
     tr = ctx.tr
     if proposal is None or proposal.awaiting_id != ctx.actor.id:
         await audit_refusal(ctx, event.action_id, event.value, "not the party asked to confirm")
-        await outbox.reply(
-            ctx,
-            event.conversation,
-            OutboundMessage(
-                text=tr.t("Only the other party of the contract can confirm this change.")
-            ),
+        await outbox.answer(
+            ctx, event, tr.t("Only the other party of the contract can confirm this change.")
         )
         return
     if proposal.status != "pending":
-        await outbox.reply(
-            ctx, event.conversation, OutboundMessage(text=tr.t("That change was already answered."))
-        )
+        await outbox.answer(ctx, event, tr.t("That change was already answered."))
         return
     proposal.status = "accepted" if event.action_id == "contract_confirm" else "rejected"
     proposal.decided_at = ctx.clock.now()
@@ -282,23 +278,27 @@ async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
             else tr_p.t("{name} declined the change to the coaching contract.", name=ctx.actor.name)
         )
         await outbox.send_direct(ctx, proposer, OutboundMessage(text=text))
-    await outbox.reply(ctx, event.conversation, OutboundMessage(text=tr.t("Noted.")))
+    await outbox.answer(ctx, event, tr.t("Noted."))
 
 
 async def _shares(event: MessageEvent, ctx: Context, rest: str) -> None:
     shares = parse_shares(rest)
     await set_shares(ctx.uow, ctx.workspace, shares)
     listed = ", ".join(f"{group} {percent}%" for group, percent in shares.items())
-    await _say(ctx, event, ctx.tr.t("Desired shares set: {shares}", shares=listed))
+    await outbox.answer(ctx, event, ctx.tr.t("Desired shares set: {shares}", shares=listed))
 
 
 async def _quiet(event: MessageEvent, ctx: Context, rest: str) -> None:
     spec = PreferencesSpec(quiet_hours=rest.strip())
     await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
-    await _say(ctx, event, ctx.tr.t("Your quiet hours are set: {hours}", hours=rest.strip()))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Your quiet hours are set: {hours}", hours=rest.strip())
+    )
 
 
 async def _working(event: MessageEvent, ctx: Context, rest: str) -> None:
     spec = PreferencesSpec(working_days=rest.strip())
     await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
-    await _say(ctx, event, ctx.tr.t("Your working days are set: {days}", days=rest.strip()))
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Your working days are set: {days}", days=rest.strip())
+    )

@@ -78,8 +78,21 @@ async def socket_server(fake_slack: FakeSlack) -> AsyncIterator[FakeSocketMode]:
 
 
 async def test_socket_mode_connects_acks_an_envelope_and_handles_it(
-    runtime: Runtime, fake_slack: FakeSlack, socket_server: FakeSocketMode
+    runtime: Runtime,
+    fake_slack: FakeSlack,
+    socket_server: FakeSocketMode,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Acked means stored: when the inbound is committed, no ack may have gone out yet.
+    acks_seen_when_stored: list[int] = []
+    accept = runtime.pipeline.accept
+
+    async def accept_and_look(event: Any) -> bool:
+        stored = await accept(event)
+        acks_seen_when_stored.append(len(socket_server.received))
+        return stored
+
+    monkeypatch.setattr(runtime.pipeline, "accept", accept_and_look)
     async with runtime.db.transaction() as uow:
         spec = TeamSpec(platform="slack", workspace=TEAM, po=PO)
         await set_team(uow, spec, runtime.services.defaults, runtime.services.clock.now())
@@ -99,5 +112,6 @@ async def test_socket_mode_connects_acks_an_envelope_and_handles_it(
     assert opened.authorization == f"Bearer {APP_TOKEN}"
     assert {"envelope_id": socket_server.envelope["envelope_id"]} in socket_server.received
     assert await state.count(runtime, InboundRecord) == 1
+    assert acks_seen_when_stored == [0], "stored before the envelope was acknowledged"
     assert delivered == 2  # Anna's acknowledgement and the PO's incident card
     assert "right away" in fake_slack.posts("D0ANNA")[0]["text"]

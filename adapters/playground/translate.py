@@ -13,6 +13,12 @@ from bot.events import ActionEvent, ConversationRef, ForwardedMessage, MessageEv
 PLATFORM = "playground"
 USER_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 MAX_TEXT = 20_000
+# Pydantic's wording where a person would not follow it.
+PLAIN_PROBLEMS = {
+    "string_pattern_mismatch": "use 1 to 64 letters, digits or . _ @ -",
+    "extra_forbidden": "is not a field of this request",
+    "missing": "is required",
+}
 
 
 class ForwardBody(BaseModel):
@@ -52,7 +58,8 @@ def parse(model: type[BaseModel], body: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
-        raise InvalidInputError(field, first["msg"]) from exc
+        problem = PLAIN_PROBLEMS.get(first["type"], first["msg"])
+        raise InvalidInputError(field, problem) from exc
 
 
 def direct(workspace: str, user: str) -> ConversationRef:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import InvalidInputError
 from handlers.people import find_workspace
 
 
@@ -174,8 +174,10 @@ def digest_command(workspace: str, platform: str | None, week: str, out: Path) -
     """Write the coach's digest of a week as digest.json, digest.html and chart.png."""
     from adapters.email.render import message_html
     from bot.i18n import Translator
+    from handlers.coaching.contract import contract_of
     from handlers.coaching.digest import build_digest, parse_week
     from handlers.coaching.report import digest_chart, digest_message
+    from handlers.context import language_of
 
     try:
         parse_week(week)
@@ -184,15 +186,10 @@ def digest_command(workspace: str, platform: str | None, week: str, out: Path) -
 
     async def build(uow: Any, _: Any) -> tuple[dict[str, Any], str, bytes]:
         ws = await find_workspace(uow, workspace, platform)
-        from handlers.coaching.contract import po_of
-
-        po = await po_of(uow, ws)
-        contract = await uow.coaching.contract(workspace_id=ws.id, po_id=po.id)
-        if contract is None:
-            raise NotFoundError("coaching contract of workspace", workspace)
+        contract = await contract_of(uow, ws)
         digest = await build_digest(uow, ws, contract, week)
-        tr = Translator(contract.coach.language if contract.coach and contract.coach.language
-                        else ws.language)  # fmt: skip
+        # The preview reads as the coach will read it.
+        tr = Translator(language_of(contract.coach, ws) if contract.coach else ws.language)
         chart = digest_chart(tr, digest)
         page = message_html(digest_message(tr, digest, chart), "chart.png")
         return digest.to_json(), page, chart

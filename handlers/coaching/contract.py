@@ -124,6 +124,15 @@ async def po_of(uow: UnitOfWork, workspace: Workspace) -> Person:
     return pos[0]
 
 
+async def contract_of(uow: UnitOfWork, workspace: Workspace) -> CoachingContract:
+    """The contract of the workspace's PO, or a clear error when there is none yet."""
+    po = await po_of(uow, workspace)
+    contract = await uow.coaching.contract(workspace_id=workspace.id, po_id=po.id)
+    if contract is None:
+        raise NotFoundError("coaching contract of workspace", workspace.external_id)
+    return contract
+
+
 async def set_contract(
     uow: UnitOfWork, services: Services, workspace: Workspace, spec: ContractSpec
 ) -> CoachingContract:
@@ -224,10 +233,7 @@ async def add_session(
 ) -> CoachingSession:
     if starts_at.tzinfo is None:
         raise InvalidInputError("at", "give a time zone, e.g. 2026-12-01T10:00+01:00")
-    po = await po_of(uow, workspace)
-    contract = await uow.coaching.contract(workspace_id=workspace.id, po_id=po.id)
-    if contract is None:
-        raise NotFoundError("coaching contract of workspace", workspace.external_id)
+    contract = await contract_of(uow, workspace)
     session = CoachingSession(
         contract_id=contract.id,
         starts_at=starts_at.astimezone(UTC),

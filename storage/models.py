@@ -174,6 +174,17 @@ class BacklogItem(Base):
     duplicate_score: Mapped[float | None]
     reasons: Mapped[list[Any]]
     embedding: Mapped[list[Any] | None]
+    # The model that made the embedding: only embeddings of one model are compared.
+    embedding_model: Mapped[str | None] = mapped_column(String(128))
+    # The one question the stakeholder was asked ("urgency" or "duplicate", of which item),
+    # and the answer ("yes", "no", "same", "other") once given.
+    check_kind: Mapped[str | None] = mapped_column(String(16))
+    check_of_id: Mapped[int | None] = mapped_column(ForeignKey("backlog_items.id"))
+    check_answer: Mapped[str | None] = mapped_column(String(16))
+    # Who made it urgent when the triage did not: "stakeholder" or "po".
+    urgent_by: Mapped[str | None] = mapped_column(String(16))
+    # When the stakeholder pressed "It's urgent" on the acknowledgement.
+    escalated_at: Mapped[datetime | None]
     # A question to the stakeholder that waits for an answer, and who asked it.
     pending_question: Mapped[str | None] = mapped_column(Text)
     question_asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -181,6 +192,45 @@ class BacklogItem(Base):
     decided_at: Mapped[datetime | None]
 
     request: Mapped[Request] = relationship(lazy="joined", innerjoin=True)
+
+
+class TriageLabel(Base):
+    """A workspace's own labelled example: a request the PO corrected, as it stands now."""
+
+    __tablename__ = "triage_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("backlog_items.id", ondelete="CASCADE"), unique=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # The built-in encoder's embedding: the space the triage's model reads.
+    vector: Mapped[list[Any]]
+    type: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool]
+    updated_at: Mapped[datetime]
+
+
+class TriageCorrection(Base):
+    """A correction of the triage by the PO or a delegate, kept like a decision."""
+
+    __tablename__ = "triage_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("backlog_items.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+    actor: Mapped[Person] = relationship(lazy="joined")
 
 
 class Decision(Base):

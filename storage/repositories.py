@@ -25,6 +25,8 @@ from storage.models import (
     Person,
     PlaygroundMessage,
     Request,
+    TriageCorrection,
+    TriageLabel,
     Workspace,
 )
 
@@ -259,6 +261,19 @@ class BacklogRepository:
             .with_for_update(of=BacklogItem)
         )
 
+    async def recent_checks(self, *, workspace_id: int, limit: int) -> list[bool]:
+        """Whether each of the workspace's latest items asked the stakeholder a question,
+        oldest first."""
+        asked = (
+            await self._session.scalars(
+                select(BacklogItem.check_kind.is_not(None))
+                .where(BacklogItem.workspace_id == workspace_id)
+                .order_by(BacklogItem.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [bool(flag) for flag in reversed(asked)]
+
     async def merged_into(self, *, item_id: int) -> Sequence[BacklogItem]:
         return await self._items_where(
             BacklogItem.duplicate_of_id == item_id, BacklogItem.status == ItemStatus.MERGED
@@ -306,6 +321,59 @@ class BacklogRepository:
                 select(BacklogItem).where(and_(*conditions)).order_by(BacklogItem.id)
             )
         ).all()
+
+
+class TriageRepository:
+    """The workspace's own labelled examples, and the corrections that made them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def labels(self, *, workspace_id: int) -> Sequence[TriageLabel]:
+        return (
+            await self._session.scalars(
+                select(TriageLabel)
+                .where(TriageLabel.workspace_id == workspace_id)
+                .order_by(TriageLabel.id)
+            )
+        ).all()
+
+    async def label_of(self, *, item_id: int) -> TriageLabel | None:
+        return await self._session.scalar(select(TriageLabel).where(TriageLabel.item_id == item_id))
+
+    async def add_label(self, label: TriageLabel) -> None:
+        self._session.add(label)
+        await self._session.flush()
+
+    async def add_correction(self, correction: TriageCorrection) -> None:
+        self._session.add(correction)
+        await self._session.flush()
+
+    async def corrections(self, *, item_id: int) -> Sequence[TriageCorrection]:
+        return (
+            await self._session.scalars(
+                select(TriageCorrection)
+                .where(TriageCorrection.item_id == item_id)
+                .order_by(TriageCorrection.id)
+            )
+        ).all()
+
+    async def with_embedding_model_other_than(
+        self, *, model: str, workspace_id: int | None, after_id: int, limit: int
+    ) -> Sequence[BacklogItem]:
+        """Items whose stored embedding was made by another model, by id, a page at a time."""
+        query = (
+            select(BacklogItem)
+            .where(
+                BacklogItem.id > after_id,
+                or_(BacklogItem.embedding_model.is_(None), BacklogItem.embedding_model != model),
+            )
+            .order_by(BacklogItem.id)
+            .limit(limit)
+        )
+        if workspace_id is not None:
+            query = query.where(BacklogItem.workspace_id == workspace_id)
+        return (await self._session.scalars(query)).all()
 
 
 class DecisionRepository:
@@ -448,6 +516,7 @@ class UnitOfWork:
         self.inbound = InboundRepository(session)
         self.backlog = BacklogRepository(session)
         self.decisions = DecisionRepository(session)
+        self.triage = TriageRepository(session)
         self.audit = AuditRepository(session)
         self.outbox = OutboxRepository(session)
         self.playground = PlaygroundRepository(session)

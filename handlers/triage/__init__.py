@@ -1,24 +1,40 @@
-"""Explainable triage of a stakeholder's request: type, urgency, duplicate, missing "why".
+"""Triage of a stakeholder's request: type, urgency, duplicate, missing "why", and whether to ask.
 
 Usage::
 
-    result = default_triager().triage(text, earlier=[Candidate(id, text, vector), ...])
+    triager = default_triager()
+    triager.load()  # the model file and the encoder, at start-up
+    result = triager.triage(text, earlier=[Candidate(id, text, vector, model), ...])
 
-The first call loads the multilingual sentence encoder (about a second); later calls take a
-few milliseconds. ``triage_batch`` is the dry run behind ``heatshield triage FILE.jsonl``.
+A learned model (model.py, trained from the corpus by training.py) over the multilingual
+sentence encoder's embeddings; ``triage_batch`` is the dry run behind ``heatshield triage FILE``.
 """
 
-from handlers.triage.batch import triage_batch
-from handlers.triage.triager import Triager, default_triager
-from handlers.triage.types import TYPES, Candidate, Reason, TriageInputError, TriageResult
+from handlers.triage.batch import summary, triage_batch
+from handlers.triage.triager import Triager, Vectors, default_triager
+from handlers.triage.types import (
+    TYPES,
+    Candidate,
+    Check,
+    Confidence,
+    Label,
+    Reason,
+    TriageInputError,
+    TriageResult,
+)
 
 __all__ = [
     "TYPES",
     "Candidate",
+    "Check",
+    "Confidence",
+    "Label",
     "Reason",
     "TriageInputError",
     "TriageResult",
     "Triager",
+    "Vectors",
     "default_triager",
+    "summary",
     "triage_batch",
 ]

@@ -1,7 +1,8 @@
 """Finding the earlier request a new one repeats, across Dutch and English.
 
-The score is the cosine similarity of the two embeddings, damped for very short texts: "Can
-we add a button?" resembles every other short request, and says too little to be sure.
+The score is the cosine similarity of the two embeddings, damped for very short texts ("Can
+we add a button?" resembles every other short request and says too little to be sure), and
+lowered for a candidate the triage reads as another type of request.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handlers.triage.model import Matrix
+from handlers.triage.embedding import Matrix
 
-THRESHOLD = 0.48
 SHORT_WORDS = 8
 OTHER_TYPE_PENALTY = 0.10
 
@@ -32,28 +32,26 @@ def length_factor(words: int, other_words: Sequence[int]) -> Matrix:
 
 def similarities(vector: Matrix, words: int, others: Matrix, other_words: Sequence[int]) -> Matrix:
     """Per earlier item, the cosine similarity damped for short texts."""
-    return (others @ vector) * length_factor(words, other_words)
+    result: Matrix = (others @ vector) * length_factor(words, other_words)
+    return result
 
 
-def closest(
-    scores: Matrix,
+def best(
+    vector: Matrix,
+    words: int,
+    others: Matrix,
+    other_words: Sequence[int],
     same_type: Callable[[int], bool],
-    threshold: float = THRESHOLD,
-    penalty: float = OTHER_TYPE_PENALTY,
+    *,
+    shortlist: int = 5,
 ) -> Match | None:
-    """The best earlier item; items of another type than the request lose ``penalty``.
-
-    Only items that could reach the threshold are typed, so this stays cheap for long lists.
-    """
-    if len(scores) == 0:
+    """The best earlier item after the type penalty; only the closest few are typed."""
+    if len(others) == 0 or not np.any(vector):
         return None
-    best = Match(int(np.argmax(scores)), float(np.max(scores)))
-    if best.score < threshold:
-        return best
-    ranked = [Match(int(i), float(scores[i])) for i in np.argsort(-scores)]
-    adjusted = [
-        Match(m.index, m.score if same_type(m.index) else m.score - penalty)
-        for m in ranked
-        if m.score >= threshold
+    scores = similarities(vector, words, others, other_words)
+    top = np.argsort(-scores)[:shortlist]
+    ranked = [
+        Match(int(i), float(scores[i]) - (0.0 if same_type(int(i)) else OTHER_TYPE_PENALTY))
+        for i in top
     ]
-    return max(adjusted, key=lambda m: m.score)
+    return max(ranked, key=lambda match: match.score)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 MAX_ANALYSED_CHARS = 5000
-MAX_EMBEDDED_CHARS = 2000
 TITLE_CHARS = 80
 
 _SPACE = re.compile(r"\s+")
@@ -16,6 +15,11 @@ _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 def normalise(text: str) -> str:
     """Collapse runs of whitespace (newlines included) into single spaces."""
     return _SPACE.sub(" ", text).strip()
+
+
+def analysed(text: str) -> str:
+    """The part of a request the triage reads: normalised, at most MAX_ANALYSED_CHARS."""
+    return clip(normalise(text), MAX_ANALYSED_CHARS)
 
 
 def clip(text: str, limit: int) -> str:
@@ -35,10 +39,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def title(text: str) -> str:
-    """The first sentence, shortened to about TITLE_CHARS characters at a word boundary."""
+def snippet(text: str, limit: int) -> str:
+    """The whole (normalised) text, cut at a word boundary to about ``limit`` characters."""
+    clean = normalise(text)
+    if len(clean) <= limit:
+        return clean
+    return clip(clean, limit - 1).rstrip(" ,;:-") + "…"
+
+
+def title(text: str, limit: int = TITLE_CHARS) -> str:
+    """The first sentence, shortened to about ``limit`` characters at a word boundary."""
     parts = sentences(text)
     first = parts[0] if parts else text
-    if len(first) <= TITLE_CHARS:
+    if len(first) <= limit:
         return first
-    return clip(first, TITLE_CHARS - 1).rstrip(" ,;:-") + "…"
+    return clip(first, limit - 1).rstrip(" ,;:-") + "…"

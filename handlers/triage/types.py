@@ -1,9 +1,10 @@
-"""The values the triage engine takes and gives: candidates, reasons and results."""
+"""The values the triage engine takes and gives: candidates, labels, reasons and results."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 TYPES = ("incident", "bug", "feature", "question")
 
@@ -31,11 +32,55 @@ class Reason:
 
 @dataclass(frozen=True)
 class Candidate:
-    """An earlier, still-open backlog item to compare a new request against."""
+    """An earlier, still-open backlog item to compare a new request against.
+
+    ``vector`` is its stored embedding, made by ``model``; one made by another model is
+    computed again. ``type`` and ``urgent`` are what it was triaged (or corrected) as."""
 
     id: str
     text: str
     vector: Sequence[float] | None = None
+    model: str | None = None
+    type: str | None = None
+    urgent: bool | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """A workspace's own labelled example: a request the PO corrected, with its embedding."""
+
+    text: str
+    vector: Sequence[float]
+    type: str
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    """The one question the stakeholder is asked: is it urgent, or is it the same as `of`?"""
+
+    kind: Literal["urgency", "duplicate"]
+    of: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind} if self.of is None else {"kind": self.kind, "of": self.of}
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure the triage is: the chosen type's probability, the urgency probability, and the
+    closest earlier item's similarity (None without one)."""
+
+    type: float
+    urgent: float
+    duplicate: float | None = None
+
+    def as_json(self) -> dict[str, float | None]:
+        return {
+            "type": round(self.type, 3),
+            "urgent": round(self.urgent, 3),
+            "duplicate": None if self.duplicate is None else round(self.duplicate, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -46,5 +91,9 @@ class TriageResult:
     duplicate_score: float | None
     needs_info: bool
     reasons: tuple[Reason, ...]
+    # The embedding compared with later requests, and the model that made it.
     vector: tuple[float, ...]
     title: str
+    check: Check | None = None
+    confidence: Confidence = Confidence(0.0, 0.0)
+    vector_model: str = ""

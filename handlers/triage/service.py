@@ -1,0 +1,133 @@
+"""The triage as handlers use it: asynchronous, its CPU work in a worker thread, off the loop.
+
+With an embeddings endpoint configured (a ``RemoteEmbedder``, from adapters/), requests are
+compared with each other in that model's space; when the endpoint fails or times out, the
+built-in encoder takes over for a while and nothing is lost: the request is triaged all the same
+and its embedding is tagged with the model that made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from handlers.triage.embedding import Matrix
+from handlers.triage.text import analysed
+from handlers.triage.triager import Triager, Vectors
+from handlers.triage.types import Candidate, Label, TriageResult
+
+log = logging.getLogger(__name__)
+# After a failure the endpoint is left alone this long, so that requests do not each wait for
+# its time-out while it is down.
+COOLDOWN_SECONDS = 30.0
+
+
+class RemoteEmbedder(Protocol):
+    """An embeddings endpoint: texts to vectors of its own model."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    async def embed(self, texts: Sequence[str]) -> Matrix: ...
+
+    async def close(self) -> None: ...
+
+
+class TriageService:
+    def __init__(
+        self,
+        triager: Triager,
+        remote: RemoteEmbedder | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.triager = triager
+        self.remote = remote
+        self._monotonic = monotonic
+        self._resting_until = 0.0
+
+    @property
+    def similarity_model(self) -> str:
+        """The model whose vectors are stored with new items while the endpoint works."""
+        return self.remote.model_id if self.remote else self.triager.embedder.model_id
+
+    async def load(self) -> None:
+        await asyncio.to_thread(self.triager.load)
+
+    async def close(self) -> None:
+        if self.remote is not None:
+            await self.remote.close()
+
+    async def vectors(self, texts: Sequence[str]) -> list[Vectors]:
+        own = await asyncio.to_thread(self.triager.vectors, texts)
+        if self.remote is None or not texts:
+            return own
+        remote = await self._remote([analysed(text) for text in texts])
+        if remote is None:
+            return own
+        model = self.remote.model_id
+        return [
+            Vectors(v.builtin, v.sentences, row, model) for v, row in zip(own, remote, strict=True)
+        ]
+
+    async def builtin_vector(self, text: str) -> Matrix:
+        [own] = await asyncio.to_thread(self.triager.vectors, [text])
+        return own.builtin
+
+    async def comparable(self, candidates: Sequence[Candidate], model: str) -> list[Candidate]:
+        """The candidates with vectors of `model`: those stored by another model (before a
+        switch, or while the endpoint was down) are embedded again; any that cannot be are
+        left out of the comparison."""
+        stale = [c for c in candidates if c.model != model or c.vector is None]
+        if not stale:
+            return list(candidates)
+        texts = [analysed(c.text) for c in stale]
+        if self.remote is not None and model == self.remote.model_id:
+            rows = await self._remote(texts)
+            if rows is None:
+                return [c for c in candidates if c.model == model and c.vector is not None]
+        else:
+            rows = np.asarray([v.builtin for v in await asyncio.to_thread(
+                self.triager.vectors, texts)])  # fmt: skip
+        fresh = {
+            c.id: replace(c, vector=tuple(map(float, row)), model=model)
+            for c, row in zip(stale, rows, strict=True)
+        }
+        return [fresh.get(c.id, c) for c in candidates]
+
+    async def triage(
+        self,
+        text: str,
+        earlier: Sequence[Candidate] = (),
+        *,
+        labels: Sequence[Label] = (),
+        room: int = 2,
+        vectors: Vectors | None = None,
+    ) -> TriageResult:
+        own = vectors or (await self.vectors([text]))[0]
+        usable = await self.comparable(earlier, own.similarity_model) if earlier else []
+        return await asyncio.to_thread(
+            self.triager.triage, text, usable, labels=labels, room=room, vectors=own
+        )
+
+    async def _remote(self, texts: Sequence[str]) -> Matrix | None:
+        assert self.remote is not None
+        if self._monotonic() < self._resting_until:
+            return None
+        try:
+            return await self.remote.embed(texts)
+        except Exception as exc:  # any failure of the endpoint: fall back, lose nothing
+            self._resting_until = self._monotonic() + COOLDOWN_SECONDS
+            log.warning(
+                "The embeddings endpoint failed (%s: %s); using the built-in encoder for %.0f s",
+                type(exc).__name__,
+                exc,
+                COOLDOWN_SECONDS,
+            )
+            return None

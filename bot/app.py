@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.email.platform import email_platform
+from adapters.embeddings.client import endpoint_from_environment
 from adapters.playground.platform import playground_platform
 from adapters.slack.platform import slack_platform
 from adapters.teams.platform import teams_platform
@@ -22,10 +23,11 @@ from bot.delivery import DeliveryWorker, Sender
 from bot.pipeline import Pipeline
 from bot.platforms import Platform, PlatformFactory
 from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from handlers.context import Defaults, Services
 from handlers.team import seed_demo
 from handlers.triage import Triager, default_triager
+from handlers.triage.service import RemoteEmbedder, TriageService
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.repositories import Database
@@ -57,14 +59,20 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, triager: Triager | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    triager: Triager | None = None,
+    embeddings: RemoteEmbedder | None = None,
 ) -> Runtime:
+    """Every part, once; ``embeddings`` overrides the endpoint the environment configures."""
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     db = Database(create_sessionmaker(engine))
+    own_triager, own_embeddings = configured_triager(settings)
     services = Services(
         clock=clock,
-        triager_factory=(lambda: triager) if triager is not None else default_triager,
+        triage=TriageService(triager or own_triager, embeddings or own_embeddings),
         defaults=Defaults(
             language=settings.default_language,
             timezone=settings.default_timezone,
@@ -86,13 +94,24 @@ def build_runtime(
     return runtime
 
 
+def configured_triager(
+    settings: Settings | None = None,
+) -> tuple[Triager, RemoteEmbedder | None]:
+    """The triager with the configured model file, and the embeddings endpoint if any."""
+    settings = settings or load_settings()
+    triager = (
+        Triager(model_path=settings.triage_model) if settings.triage_model else default_triager()
+    )
+    return triager, endpoint_from_environment()
+
+
 async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False) -> None:
     """Bring the schema up to date and create the demo workspace on a first start."""
     if upgrade:
         await migrate.upgrade(runtime.engine)
     if warm:
-        # Load the triage model before the first request, off the event loop.
-        await asyncio.to_thread(lambda: runtime.services.triager)
+        # Load the triage model and the encoder before the first request, off the event loop.
+        await runtime.services.triage.load()
     if runtime.settings.playground and runtime.settings.demo_workspace:
         async with runtime.db.transaction() as uow:
             if await seed_demo(uow, runtime.services.defaults, runtime.services.clock.now()):
@@ -163,6 +182,7 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
 
 def _dispose(runtime: Runtime) -> Callable[[web.Application], Awaitable[None]]:
     async def dispose(_: web.Application) -> None:
+        await runtime.services.triage.close()
         await runtime.engine.dispose()
 
     return dispose

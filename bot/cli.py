@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli_coaching import COMMANDS as COACHING_COMMANDS
+from bot.cli_triage import COMMANDS as TRIAGE_COMMANDS
 from bot.errors import HeatshieldError
 from bot.settings import Settings, load_settings
 
@@ -50,7 +51,7 @@ def main() -> None:
     """Heatshield, the Product Owner's heat shield."""
 
 
-for _command in COACHING_COMMANDS:
+for _command in (*COACHING_COMMANDS, *TRIAGE_COMMANDS):
     main.add_command(_command)
 
 
@@ -179,6 +180,7 @@ def with_database(action: Callable[[Any, Any], Awaitable[T]]) -> T:
             async with runtime.db.transaction() as uow:
                 return await action(uow, runtime)
         finally:
+            await runtime.services.triage.close()
             await runtime.engine.dispose()
 
     return run(go)
@@ -239,27 +241,6 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-@main.command("triage")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def triage_command(file: Path) -> None:
-    """Dry-run triage on past requests (JSON lines: id, text, stakeholder); writes nothing."""
-    from handlers.triage import TriageInputError, triage_batch
-
-    records = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise click.ClickException(f"{file}:{number}: not valid JSON ({exc.msg})") from exc
-    try:
-        for result in triage_batch(records):
-            click.echo(json.dumps(result, ensure_ascii=False))
-    except TriageInputError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     outbox_give_up_hours: float = Field(default=48.0, gt=0)
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
+    # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
+    triage_model: Path | None = None
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
             parse_review_times(value)
         except InvalidInputError as exc:
             raise ValueError(f"{value!r}: {exc.problem}") from exc
+        return value
+
+    @field_validator("triage_model")
+    @classmethod
+    def _model_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no model file at {value}")
         return value
 
     @field_validator("log_level")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.i18n import Translator
+from handlers.triage.service import TriageService
 from storage.models import Person, Workspace
 from storage.repositories import UnitOfWork
-
-if TYPE_CHECKING:
-    from handlers.triage import Triager
 
 
 @dataclass(frozen=True)
@@ -30,15 +26,9 @@ class Services:
 
     clock: Clock
     defaults: Defaults
-    # The triage model is loaded on first use: commands that never triage never pay for it.
-    triager_factory: Callable[[], Triager]
-    _triager: Triager | None = field(default=None, init=False, repr=False)
-
-    @property
-    def triager(self) -> Triager:
-        if self._triager is None:
-            self._triager = self.triager_factory()
-        return self._triager
+    # The model and the encoder load on first use (or at start-up, when serving): commands
+    # that never triage never pay for them.
+    triage: TriageService
 
 
 @dataclass

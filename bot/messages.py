@@ -27,6 +27,15 @@ class Button(BaseModel):
     input: InputSpec | None = None
 
 
+class Menu(BaseModel):
+    """Secondary actions behind one control ("Correct the triage"): each option is a click."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    buttons: tuple[Button, ...]
+
+
 class Field(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -45,6 +54,7 @@ class Section(BaseModel):
     text: str | None = None
     fields: tuple[Field, ...] = ()
     buttons: tuple[Button, ...] = ()
+    menu: Menu | None = None
     # What was decided, once it was: shown in place of the buttons.
     outcome: str | None = None
 
@@ -67,12 +77,20 @@ class OutboundMessage(BaseModel):
 
     @property
     def buttons(self) -> tuple[Button, ...]:
-        return tuple(button for section in self.sections for button in section.buttons)
+        """Every button of the message, its menus' options included."""
+        found: list[Button] = []
+        for section in self.sections:
+            found.extend(section.buttons)
+            if section.menu is not None:
+                found.extend(section.menu.buttons)
+        return tuple(found)
 
     def replace_section(self, key: str, section: Section) -> OutboundMessage:
         sections = tuple(section if old.key == key else old for old in self.sections)
         return self.model_copy(update={"sections": sections})
 
     def without_buttons(self) -> OutboundMessage:
-        sections = tuple(section.model_copy(update={"buttons": ()}) for section in self.sections)
+        sections = tuple(
+            section.model_copy(update={"buttons": (), "menu": None}) for section in self.sections
+        )
         return self.model_copy(update={"sections": sections})

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from babel.numbers import format_decimal
+
 from bot.i18n import N_, Translator
-from bot.messages import Button, Field, InputSpec, OutboundMessage, Section
+from bot.messages import Button, Field, InputSpec, Menu, OutboundMessage, Section
+from handlers.triage.messages import LATER as LATER_REASONS
 from storage.models import BacklogItem, ItemType, Source
 
 TYPE_NAMES = {
@@ -17,6 +22,36 @@ SOURCE_NAMES = {
     Source.CHANNEL: N_("channel"),
     Source.BACK_DOOR: N_("back door, forwarded by {forwarder}"),
 }
+# The type in a sentence, with its article ("#12 is a bug").
+TYPE_NOUNS = {
+    ItemType.INCIDENT: N_("an incident"),
+    ItemType.BUG: N_("a bug"),
+    ItemType.FEATURE: N_("a feature request"),
+    ItemType.QUESTION: N_("a question"),
+}
+CORRECT_TYPE = {
+    ItemType.INCIDENT: N_("It's an incident"),
+    ItemType.BUG: N_("It's a bug"),
+    ItemType.FEATURE: N_("It's a feature request"),
+    ItemType.QUESTION: N_("It's a question"),
+}
+URGENCY_NAMES = {
+    (True, None): N_("Urgent"),
+    (True, "stakeholder"): N_("Urgent (the stakeholder says so)"),
+    (True, "po"): N_("Urgent (marked by the PO)"),
+    (False, None): N_("Not urgent"),
+    (False, "po"): N_("Not urgent (marked by the PO)"),
+}
+CHECK_NAMES = {
+    ("urgency", None): N_("Is it blocking people now? (no answer yet)"),
+    ("urgency", "yes"): N_("Is it blocking people now? Yes"),
+    ("urgency", "no"): N_("Is it blocking people now? No, it can wait"),
+    ("duplicate", None): N_("The same as #{id}? (no answer yet)"),
+    ("duplicate", "same"): N_("The same as #{id}? Yes"),
+    ("duplicate", "other"): N_("The same as #{id}? No, something else"),
+}
+# Reason values shown as numbers, in the reader's notation (0.84 or 0,84).
+NUMBER_PARAMS = frozenset({"p", "score"})
 STATUS_NAMES = {
     "queued": N_("waiting for the PO"),
     "needs_info": N_("waiting for more information"),
@@ -68,10 +103,7 @@ def item_section(
     """The item as the PO sees it: facts, why triage thinks so, and the decision buttons."""
     fields = [
         Field(label=tr.t("Type"), value=type_name(tr, item)),
-        Field(
-            label=tr.t("Urgency"),
-            value=tr.t("Urgent") if item.urgent else tr.t("Not urgent"),
-        ),
+        Field(label=tr.t("Urgency"), value=urgency_name(tr, item)),
         Field(label=tr.t("From"), value=item.request.stakeholder.name),
         Field(label=tr.t("Source"), value=source_text(tr, item)),
         Field(label=tr.t("Status"), value=status_name(tr, item.status)),
@@ -85,7 +117,12 @@ def item_section(
         )
     if item.pending_question:
         fields.append(Field(label=tr.t("Open question"), value=item.pending_question))
-    reasons = "; ".join(translate_reason(tr, reason) for reason in item.reasons)
+    if item.check_kind:
+        check = CHECK_NAMES.get((item.check_kind, item.check_answer))
+        if check:
+            value = tr.t(check, id=item.check_of_id)
+            fields.append(Field(label=tr.t("Asked the stakeholder"), value=value))
+    reasons = "; ".join(translate_reason(tr, reason) for reason in newest_first(item.reasons))
     if reasons:
         fields.append(Field(label=tr.t("Why"), value=reasons))
     return Section(
@@ -94,7 +131,47 @@ def item_section(
         text=request_text(item),
         fields=tuple(fields),
         buttons=decision_buttons(tr, item, duplicate),
+        menu=correction_menu(tr, item),
     )
+
+
+def urgency_name(tr: Translator, item: BacklogItem) -> str:
+    by = item.urgent_by if (item.urgent, item.urgent_by) in URGENCY_NAMES else None
+    return tr.t(URGENCY_NAMES[(item.urgent, by)])
+
+
+def correction_menu(tr: Translator, item: BacklogItem) -> Menu:
+    """The PO's one-click corrections of the triage; each one also teaches it."""
+    value = str(item.id)
+    buttons = [
+        Button(label=tr.t(label), action_id="correct_type", value=f"{value}:{kind}")
+        for kind, label in CORRECT_TYPE.items()
+        if kind != item.type
+    ]
+    if item.urgent:
+        buttons.append(
+            Button(label=tr.t("Mark not urgent"), action_id="correct_urgent", value=f"{value}:no")
+        )
+    else:
+        buttons.append(
+            Button(label=tr.t("Mark urgent"), action_id="correct_urgent", value=f"{value}:yes")
+        )
+    if item.duplicate_of_id is not None:
+        buttons.append(
+            Button(
+                label=tr.t("Not a duplicate of #{id}", id=item.duplicate_of_id),
+                action_id="not_duplicate",
+                value=value,
+            )
+        )
+    return Menu(label=tr.t("Correct the triage"), buttons=tuple(buttons))
+
+
+def newest_first(reasons: list[Any]) -> list[Any]:
+    """What people said later (the stakeholder's answer, the PO's correction) before the
+    triage's own reasons, newest first: a clipped card still shows it."""
+    later = [r for r in reasons if isinstance(r, dict) and r.get("msgid") in LATER_REASONS]
+    return [*reversed(later), *(r for r in reasons if r not in later)]
 
 
 def translate_reason(tr: Translator, reason: object) -> str:
@@ -102,8 +179,19 @@ def translate_reason(tr: Translator, reason: object) -> str:
     if isinstance(reason, dict) and isinstance(reason.get("msgid"), str):
         msgid: str = reason["msgid"]
         params = reason.get("params") or {}
-        return tr.t(msgid, **{str(k): v for k, v in dict(params).items()})
+        return tr.t(msgid, **{str(k): _reason_value(tr, str(k), v) for k, v in params.items()})
     return str(reason)
+
+
+def _reason_value(tr: Translator, key: str, value: object) -> object:
+    if key == "type" and value in TYPE_NOUNS:
+        return tr.t(TYPE_NOUNS[ItemType(str(value))])
+    if key in NUMBER_PARAMS:
+        try:
+            return format_decimal(float(str(value)), "0.00", locale=tr.language)
+        except ValueError:
+            return value
+    return value
 
 
 def decision_buttons(
@@ -150,10 +238,25 @@ def item_card(
 
 
 def with_outcome(message: OutboundMessage, item: BacklogItem, outcome: str) -> OutboundMessage:
-    """The card after a decision: the item's section shows the outcome and loses its buttons."""
-    key = item_key(item)
+    """The card after a decision: the item's section shows the outcome and loses its buttons
+    and menu; a stakeholder's acknowledgement loses its buttons (nothing left to press)."""
     for section in message.sections:
-        if section.key == key:
-            decided = section.model_copy(update={"buttons": (), "outcome": outcome})
-            return message.replace_section(key, decided)
+        if section.key == item_key(item):
+            decided = section.model_copy(update={"buttons": (), "menu": None, "outcome": outcome})
+            message = message.replace_section(section.key, decided)
+        elif section.key == f"ack:{item.id}" and section.buttons:
+            message = message.replace_section(
+                section.key, section.model_copy(update={"buttons": ()})
+            )
+    return message
+
+
+def with_item(
+    message: OutboundMessage, tr: Translator, item: BacklogItem, duplicate: BacklogItem | None
+) -> OutboundMessage:
+    """The card with the item's section drawn anew (after a correction or an answer), unless
+    it was decided already."""
+    for section in message.sections:
+        if section.key == item_key(item) and section.outcome is None:
+            return message.replace_section(section.key, item_section(tr, item, duplicate))
     return message

@@ -10,7 +10,8 @@ from bot.messages import Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.cards import item_section, shown_item_ids, status_name, type_name
 from handlers.context import Context
-from handlers.intake import DECIDER_ROLES, duplicate_of
+from handlers.intake import DECIDER_ROLES
+from handlers.items import duplicate_of
 from storage.models import Person
 
 Command = Callable[[MessageEvent, Context], Awaitable[None]]

@@ -14,7 +14,7 @@ from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.cards import status_name, with_outcome
 from handlers.context import Context, timezone_of
-from handlers.intake import duplicate_of
+from handlers.items import duplicate_of
 from handlers.registry import on_action
 from handlers.schedule import next_review, parse_review_times
 from handlers.texts import day_text

@@ -5,20 +5,22 @@ from __future__ import annotations
 import logging
 
 from bot.events import ConversationRef, MessageEvent
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.messages import OutboundMessage
 from handlers import outbox, triage
+from handlers.acknowledge import ack_section, acknowledge, expectation
 from handlers.cards import item_card, request_text
-from handlers.context import Context, timezone_of
+from handlers.context import Context
+from handlers.items import already_alerted, breaks_through, duplicate_of
 from handlers.people import person_for
-from handlers.schedule import next_review, parse_review_times
-from handlers.texts import day_text, review_rhythm
-from storage.models import BacklogItem, ItemStatus, ItemType, Person, Request, Role, Source
+from handlers.triage import budget
+from storage.models import BacklogItem, ItemStatus, Person, Request, Role, Source
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_LENGTH = 10_000
 CLARIFYING_QUESTION = N_("What problem does this solve, and for whom?")
+URGENT_HEADLINE = N_("Urgent: {name} reports something that cannot wait for the next review.")
 DECIDER_ROLES = (Role.PO, Role.DELEGATE)
 
 
@@ -31,18 +33,12 @@ async def take_request(
     conversation: ConversationRef,
     inbound_key: str,
     forwarded_by: Person | None = None,
+    vectors: triage.Vectors | None = None,
 ) -> BacklogItem:
     """Store the request with its triage, and tell the PO at once when it cannot wait."""
     now = ctx.clock.now()
-    candidates = await ctx.uow.backlog.candidates_for_duplicates(workspace_id=ctx.workspace.id)
-    result = ctx.services.triager.triage(
-        text,
-        [
-            triage.Candidate(id=str(item.id), text=request_text(item), vector=item.embedding)
-            for item in candidates
-        ],
-    )
-    tr_stakeholder = ctx.translator_for(stakeholder)
+    # A forwarded message's author did not write to the bot: nobody to ask.
+    result = await triage_request(ctx, text, vectors=vectors, may_ask=forwarded_by is None)
     request = Request(
         workspace_id=ctx.workspace.id,
         stakeholder_id=stakeholder.id,
@@ -55,6 +51,10 @@ async def take_request(
     )
     request.stakeholder = stakeholder
     request.forwarded_by = forwarded_by
+    # One question per request: while the stakeholder is asked about urgency or a
+    # duplicate, the "why" is left for the PO to ask.
+    ask_why = result.needs_info and result.check is None
+    question = ctx.translator_for(stakeholder).t(CLARIFYING_QUESTION) if ask_why else None
     item = await ctx.uow.backlog.add(
         request,
         BacklogItem(
@@ -63,92 +63,75 @@ async def take_request(
             type=result.type,
             urgent=result.urgent,
             needs_info=result.needs_info,
-            status=ItemStatus.NEEDS_INFO if result.needs_info else ItemStatus.QUEUED,
+            status=ItemStatus.NEEDS_INFO if ask_why else ItemStatus.QUEUED,
             duplicate_of_id=int(result.duplicate_of) if result.duplicate_of else None,
             duplicate_score=result.duplicate_score,
-            reasons=[{"msgid": r.msgid, "params": dict(r.params)} for r in result.reasons],
+            reasons=[reason_json(r) for r in result.reasons],
             embedding=list(result.vector),
-            pending_question=tr_stakeholder.t(CLARIFYING_QUESTION) if result.needs_info else None,
+            embedding_model=result.vector_model,
+            check_kind=result.check.kind if result.check else None,
+            check_of_id=int(result.check.of) if result.check and result.check.of else None,
+            pending_question=question,
             created_at=now,
         ),
     )
-    if breaks_through(item):
+    if breaks_through(item) and not await already_alerted(ctx, item):
         await alert_deciders(ctx, item)
     return item
 
 
-def breaks_through(item: BacklogItem) -> bool:
-    return item.urgent or item.type == ItemType.INCIDENT
+async def triage_request(
+    ctx: Context, text: str, *, vectors: triage.Vectors | None = None, may_ask: bool = True
+) -> triage.TriageResult:
+    """The triage against the workspace's open items and its own labels, asking only while
+    the workspace's question budget allows."""
+    workspace_id = ctx.workspace.id
+    candidates = await ctx.uow.backlog.candidates_for_duplicates(workspace_id=workspace_id)
+    labels = await ctx.uow.triage.labels(workspace_id=workspace_id)
+    recent = await ctx.uow.backlog.recent_checks(workspace_id=workspace_id, limit=budget.WINDOW - 1)
+    return await ctx.services.triage.triage(
+        text,
+        [candidate_of(item) for item in candidates],
+        labels=[triage.Label(lb.text, lb.vector, lb.type, lb.urgent) for lb in labels],
+        room=budget.room(recent) if may_ask else 0,
+        vectors=vectors,
+    )
 
 
-async def duplicate_of(ctx: Context, item: BacklogItem) -> BacklogItem | None:
-    if item.duplicate_of_id is None:
-        return None
-    return await ctx.uow.backlog.get(workspace_id=ctx.workspace.id, item_id=item.duplicate_of_id)
+def candidate_of(item: BacklogItem) -> triage.Candidate:
+    return triage.Candidate(
+        id=str(item.id),
+        text=request_text(item),
+        vector=item.embedding,
+        model=item.embedding_model,
+        type=item.type,
+        urgent=item.urgent,
+    )
 
 
-async def alert_deciders(ctx: Context, item: BacklogItem) -> None:
-    """The incident card with decision buttons, to the PO and every delegate."""
+def reason_json(reason: triage.Reason) -> dict[str, object]:
+    return {"msgid": reason.msgid, "params": dict(reason.params)}
+
+
+async def alert_deciders(
+    ctx: Context, item: BacklogItem, headline_msgid: str = URGENT_HEADLINE
+) -> None:
+    """The item's card with decision buttons, to the PO and every delegate, at once."""
     duplicate = await duplicate_of(ctx, item)
     deciders = await ctx.uow.people.with_roles(workspace_id=ctx.workspace.id, roles=DECIDER_ROLES)
     if not deciders:
         log.warning("Workspace %s has no PO to alert about item %s", ctx.workspace.id, item.id)
     for person in deciders:
         tr = ctx.translator_for(person)
-        headline = tr.t(
-            "Urgent: {name} reports something that cannot wait for the next review.",
-            name=item.request.stakeholder.name,
-        )
+        headline = tr.t(headline_msgid, name=item.request.stakeholder.name)
         await outbox.send_direct(
             ctx, person, item_card(tr, headline, item, duplicate), item_ids=[item.id]
         )
 
 
-async def acknowledge(ctx: Context, item: BacklogItem, conversation: ConversationRef) -> None:
-    """Tell the stakeholder what happens next."""
-    stakeholder = item.request.stakeholder
-    tr = ctx.translator_for(stakeholder)
-    name = stakeholder.name
-    if breaks_through(item):
-        text = tr.t(
-            "Thanks, {name}. This looks urgent, so I've passed it to the PO right away. "
-            "You'll hear from me as soon as they decide.",
-            name=name,
-        )
-    elif item.status == ItemStatus.NEEDS_INFO:
-        text = tr.t(
-            "Thanks, {name}. One question so the PO can weigh your request: {question}",
-            name=name,
-            question=item.pending_question,
-        )
-    else:
-        text = expectation(ctx, tr, stakeholder, name)
-        duplicate = await duplicate_of(ctx, item)
-        if duplicate is not None:
-            text += " " + tr.t(
-                'It looks like a request we already have, #{id} "{title}", '
-                "so I've linked the two for the PO.",
-                id=duplicate.id,
-                title=duplicate.title,
-            )
-    await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
-
-
-def expectation(ctx: Context, tr: Translator, person: Person, name: str) -> str:
-    review_times = ctx.workspace.review_times
-    upcoming = next_review(
-        ctx.clock.now(), parse_review_times(review_times), ctx.workspace.timezone
-    )
-    return tr.t(
-        "Thanks, {name}! Your request is in the PO's triage queue. "
-        "The PO looks at new requests on {rhythm}; you'll hear by {day}.",
-        name=name,
-        rhythm=review_rhythm(tr, review_times),
-        day=day_text(tr, upcoming, timezone_of(person, ctx.workspace)),
-    )
-
-
-async def new_request(event: MessageEvent, ctx: Context, text: str) -> None:
+async def new_request(
+    event: MessageEvent, ctx: Context, text: str, vectors: triage.Vectors | None = None
+) -> None:
     source = Source.DIRECT if event.source == "direct" else Source.CHANNEL
     item = await take_request(
         ctx,
@@ -157,6 +140,7 @@ async def new_request(event: MessageEvent, ctx: Context, text: str) -> None:
         source=source,
         conversation=event.conversation,
         inbound_key=event.idempotency_key,
+        vectors=vectors,
     )
     await acknowledge(ctx, item, event.conversation)
 
@@ -192,18 +176,18 @@ async def forwarded_request(event: MessageEvent, ctx: Context) -> None:
         ),
     )
     tr_author = ctx.translator_for(author)
+    text = tr_author.t(
+        '{forwarder} passed your message on to the PO: "{title}". '
+        "I'll let you know what the PO decides.",
+        forwarder=ctx.actor.name,
+        title=item.title,
+    )
     await outbox.send(
         ctx,
         author_conversation,
-        OutboundMessage(
-            text=tr_author.t(
-                '{forwarder} passed your message on to the PO: "{title}". '
-                "I'll let you know what the PO decides.",
-                forwarder=ctx.actor.name,
-                title=item.title,
-            )
-        ),
+        OutboundMessage(text=text, sections=ack_section(tr_author, item)),
         recipient=author,
+        item_ids=[item.id],
     )
 
 

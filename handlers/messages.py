@@ -11,6 +11,7 @@ from handlers.coaching.chat import try_coaching_command
 from handlers.commands import find_command
 from handlers.context import Context
 from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
+from handlers.triage import Vectors
 
 # A question to a stakeholder stays open this long; a later message is a new request.
 QUESTIONS_KEEP = timedelta(days=14)
@@ -49,15 +50,22 @@ async def handle_message(event: MessageEvent, ctx: Context) -> None:
     if prompt is not None and event.source == "direct":
         await answer_prompt(event, ctx, prompt, text)
         return
-    if event.source == "direct" and not cannot_wait(ctx, text):
+    vectors = None
+    if event.source == "direct":
         since = ctx.clock.now() - QUESTIONS_KEEP
         waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
         if waiting is not None:
-            await answer_question(event, ctx, waiting, text)
-            return
-    await new_request(event, ctx, text)
+            [vectors] = await ctx.services.triage.vectors([text])
+            if not await cannot_wait(ctx, text, vectors):
+                await answer_question(event, ctx, waiting, text)
+                return
+    await new_request(event, ctx, text, vectors)
 
 
-def cannot_wait(ctx: Context, text: str) -> bool:
-    """An incident is never taken as the answer to an open question: it must break through."""
-    return ctx.services.triager.triage(text).urgent
+async def cannot_wait(ctx: Context, text: str, vectors: Vectors) -> bool:
+    """What is more likely urgent than not is never taken as the answer to an open question:
+    it must have its own chance to break through."""
+    service = ctx.services.triage
+    result = await service.triage(text, vectors=vectors, room=0)
+    limits = service.triager.model.thresholds
+    return result.urgent or result.confidence.urgent >= (limits.urgent_ask + limits.urgent_auto) / 2

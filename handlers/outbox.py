@@ -86,7 +86,8 @@ async def update_cards(
     item: BacklogItem,
     rewrite: Callable[[OutboundMessage, Person | None], OutboundMessage],
 ) -> int:
-    """Rewrite every sent card that shows the item; each gets an update row after its send."""
+    """Rewrite every sent card that shows the item; each changed one gets an update row after
+    its send. Returns how many cards show the item."""
     now = ctx.clock.now()
     cards = await ctx.uow.outbox.cards_showing(item_id=item.id)
     for card in cards:
@@ -95,6 +96,8 @@ async def update_cards(
         )
         current = OutboundMessage.model_validate(card.message)
         rewritten = rewrite(current, recipient)
+        if rewritten == current:
+            continue  # nothing on this card changed: no update to send
         card.message = rewritten.model_dump(mode="json")
         await ctx.uow.outbox.add(
             OutboxMessage(

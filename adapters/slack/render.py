@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator
-from bot.messages import Button, InputSpec, OutboundMessage, Section
+from bot.messages import Button, InputSpec, Menu, OutboundMessage, Section
 
 INPUT_PREFIX = "input:"
+# A menu is a static select; its options carry "<action id>|<value>" (Slack allows 150 chars).
+MENU_ACTION = "menu"
+MENU_SEPARATOR = "|"
 CALLBACK_INPUT = "heatshield_input"
 CALLBACK_REQUEST = "heatshield_request"
 ANSWER = "answer"
@@ -84,11 +87,13 @@ def section_blocks(section: Section, index: int) -> list[Block]:
     if len(fields) > MAX_FIELDS:
         lines.extend(str(field["text"]) for field in fields[MAX_FIELDS:])
         fields = fields[:MAX_FIELDS]
-    body: Block = {"type": "section", "block_id": f"{block_id}:body"}
-    body["text"] = mrkdwn("\n".join(lines) or " ")
-    if fields:
-        body["fields"] = fields
-    rendered = [body]
+    rendered: list[Block] = []
+    if lines or fields:
+        body: Block = {"type": "section", "block_id": f"{block_id}:body"}
+        body["text"] = mrkdwn("\n".join(lines) or " ")
+        if fields:
+            body["fields"] = fields
+        rendered.append(body)
     if section.outcome:
         rendered.append(
             {
@@ -97,15 +102,39 @@ def section_blocks(section: Section, index: int) -> list[Block]:
                 "elements": [mrkdwn(f":white_check_mark: {escape(section.outcome)}")],
             }
         )
-    if section.buttons:
+    elements = [button_element(button) for button in section.buttons[:24]]
+    if section.menu is not None and section.menu.buttons:
+        elements.append(menu_element(section.menu))
+    if elements:
         rendered.append(
-            {
-                "type": "actions",
-                "block_id": f"{block_id}:actions",
-                "elements": [button_element(button) for button in section.buttons[:25]],
-            }
+            {"type": "actions", "block_id": f"{block_id}:actions", "elements": elements}
         )
     return rendered
+
+
+def menu_element(menu: Menu) -> Block:
+    """A select whose choice is the click of one of the menu's buttons (no inputs in menus)."""
+    return {
+        "type": "static_select",
+        "action_id": MENU_ACTION,
+        "placeholder": plain(menu.label, MAX_BUTTON_TEXT),
+        "options": [
+            {
+                "text": plain(button.label, MAX_BUTTON_TEXT),
+                "value": f"{button.action_id}{MENU_SEPARATOR}{button.value}"[:150],
+            }
+            for button in menu.buttons[:100]
+        ],
+    }
+
+
+def read_menu_choice(action: dict[str, Any]) -> tuple[str, str] | None:
+    """(action id, value) of the option chosen in a menu, or None for anything else."""
+    if action.get("action_id") != MENU_ACTION:
+        return None
+    value = str((action.get("selected_option") or {}).get("value") or "")
+    action_id, separator, argument = value.partition(MENU_SEPARATOR)
+    return (action_id, argument) if separator and action_id else None
 
 
 def button_element(button: Button) -> Block:

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from adapters.slack.render import ANSWER, CALLBACK_INPUT, CALLBACK_REQUEST
+from adapters.slack.render import ANSWER, CALLBACK_INPUT, CALLBACK_REQUEST, read_menu_choice
 from bot.errors import InvalidInputError
 from bot.events import ActionEvent, ConversationRef, ForwardedMessage, MessageEvent, PersonInfo
 from bot.i18n import Translator
@@ -218,16 +218,21 @@ def action_conversation(payload: dict[str, Any], team: str, user: str) -> Conver
 def action_event(
     payload: dict[str, Any], action: dict[str, Any], sender: PersonInfo
 ) -> ActionEvent:
-    """A click on one of the bot's buttons (block_actions)."""
+    """A click on one of the bot's buttons, or a choice in one of its menus (block_actions)."""
     team = team_of(payload) or ""
     user = payload["user"]["id"]
     stamp = action.get("action_ts") or payload.get("trigger_id")
+    choice = read_menu_choice(action)
+    action_id, value = choice or (
+        str(action.get("action_id") or ""),
+        str(action.get("value") or ""),
+    )
     return ActionEvent(
         conversation=action_conversation(payload, team, user),
         sender=sender,
-        action_id=str(action.get("action_id") or ""),
-        value=str(action.get("value") or ""),
-        idempotency_key=f"action:{user}:{action.get('action_id')}:{stamp}",
+        action_id=action_id[:64],
+        value=value[:255],
+        idempotency_key=f"action:{user}:{action_id[:64]}:{stamp}",
         raw=payload,
     )
 

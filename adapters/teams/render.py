@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Button, OutboundMessage, Section
+from bot.messages import Button, Menu, OutboundMessage, Section
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
@@ -66,6 +66,15 @@ def button_action(button: Button) -> dict[str, Any]:
     }
 
 
+def menu_action(menu: Menu) -> dict[str, Any]:
+    """The menu as a card that opens under its title, with a button per option."""
+    return {
+        "type": "Action.ShowCard",
+        "title": menu.label,
+        "card": {"type": "AdaptiveCard", "body": [], "actions": [_submit(b) for b in menu.buttons]},
+    }
+
+
 def section_container(section: Section) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     if section.title:
@@ -83,8 +92,10 @@ def section_container(section: Section) -> dict[str, Any]:
         items.append({"type": "FactSet", "facts": facts})
     if section.outcome:
         items.append(_text(section.outcome, weight="Bolder", color="Good"))
-    if section.buttons:
-        actions = [button_action(button) for button in section.buttons]
+    actions = [button_action(button) for button in section.buttons]
+    if section.menu is not None and section.menu.buttons:
+        actions.append(menu_action(section.menu))
+    if actions:
         items.append({"type": "ActionSet", "actions": actions})
     container: dict[str, Any] = {"type": "Container", "items": items, "separator": True}
     if section.key:

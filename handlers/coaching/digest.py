@@ -62,6 +62,8 @@ class Digest:
     decided_items: int
     median_hours_to_decision: float | None
     shares: list[Share]
+    # Requests the stakeholders marked urgent themselves (the triage had not), per group.
+    escalations: dict[str, int] = field(default_factory=dict)
     items: list[ItemLine] = field(default_factory=list)
     reflections: list[ReflectionLine] = field(default_factory=list)
 
@@ -122,6 +124,15 @@ async def build_digest(
         decided_items=len({item.id for d, item in in_week if d.action != "ask"}),
         median_hours_to_decision=_median_hours(history, start),
         shares=_shares(received, in_week, labels, desired),
+        escalations=dict(
+            sorted(
+                Counter(
+                    labels[item.request.stakeholder_id]
+                    for item in received
+                    if item.urgent_by == "stakeholder"
+                ).items()
+            )
+        ),
     )
     if level in (Confidentiality.NAMES, Confidentiality.FULL):
         digest.items.extend(

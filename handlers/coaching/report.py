@@ -117,6 +117,19 @@ def digest_message(tr: Translator, digest: Digest, chart: bytes) -> OutboundMess
             ),
         ),
     ]
+    if digest.escalations:
+        sections.append(
+            Section(
+                title=tr.t(
+                    "Marked urgent by the stakeholders themselves: {count}",
+                    count=sum(digest.escalations.values()),
+                ),
+                fields=tuple(
+                    Field(label=group, value=str(count))
+                    for group, count in digest.escalations.items()
+                ),
+            )
+        )
     if digest.items:
         sections.append(
             Section(

@@ -17,7 +17,7 @@ from handlers.coaching.reflections import session_question, weekly_question
 from handlers.coaching.report import WeekTrend, digest_chart, digest_message, trend_chart
 from handlers.coaching.timing import at_local
 from handlers.context import Context, Services
-from handlers.intake import duplicate_of
+from handlers.items import duplicate_of
 from handlers.texts import day_text, moment_text
 from storage.coaching_models import (
     CoachingContract,

@@ -1,0 +1,186 @@
+"""The PO's one-click corrections of the triage: the type, urgent or not, not a duplicate.
+
+A correction changes the item and every card showing it, is kept like a decision (who, when,
+what from and to), and makes the request a labelled example of its workspace: later requests
+that resemble it are triaged the way the PO said.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.events import ActionEvent
+from bot.i18n import N_
+from handlers import outbox
+from handlers.acknowledge import refresh_cards
+from handlers.cards import TYPE_NOUNS, request_text
+from handlers.context import Context
+from handlers.decisions import load_undecided
+from handlers.intake import reason_json
+from handlers.registry import on_action
+from handlers.triage import Reason
+from handlers.triage import messages as m
+from storage.models import BacklogItem, ItemStatus, ItemType, TriageCorrection, TriageLabel
+
+log = logging.getLogger(__name__)
+
+
+def _target(event: ActionEvent) -> tuple[str, str]:
+    """ "12:bug" as ("12", "bug"); the argument is empty when the value has none."""
+    item, _, argument = event.value.partition(":")
+    return item, argument
+
+
+async def _item(event: ActionEvent, ctx: Context) -> BacklogItem | None:
+    item_id, _ = _target(event)
+    return await load_undecided(event.model_copy(update={"value": item_id}), ctx)
+
+
+async def _invalid(event: ActionEvent, ctx: Context) -> None:
+    text = ctx.tr.t("I don't understand that correction; nothing was changed.")
+    await outbox.answer(ctx, event, text)
+
+
+@on_action("correct_type")
+async def correct_type(event: ActionEvent, ctx: Context) -> None:
+    _, kind = _target(event)
+    if kind not in {t.value for t in ItemType}:
+        await _invalid(event, ctx)
+        return
+    item = await _item(event, ctx)
+    if item is None:
+        return
+    tr = ctx.tr
+    if item.type == kind:
+        noun = tr.t(TYPE_NOUNS[ItemType(kind)])
+        await outbox.answer(ctx, event, tr.t("#{id} is {type} already.", id=item.id, type=noun))
+        return
+    old, old_urgent = item.type, item.urgent
+    item.type = kind
+    # An incident is urgent by definition; what is no longer one can wait.
+    item.urgent = kind == ItemType.INCIDENT or (item.urgent and old != ItemType.INCIDENT)
+    if kind != ItemType.FEATURE:
+        _drop_why_question(item)
+    await _record(ctx, item, "type", old, kind)
+    if item.urgent != old_urgent:
+        await _record(ctx, item, "urgent", str(old_urgent).lower(), str(item.urgent).lower())
+    _add_reason(item, m.CORRECTED_TYPE, who=ctx.actor.name, type=kind)
+    await _learn(ctx, item)
+    noun = tr.t(TYPE_NOUNS[ItemType(kind)])
+    await outbox.answer(
+        ctx,
+        event,
+        tr.t(
+            "Noted: #{id} is {type}. Similar requests will be triaged that way.",
+            id=item.id,
+            type=noun,
+        ),
+    )
+
+
+@on_action("correct_urgent")
+async def correct_urgent(event: ActionEvent, ctx: Context) -> None:
+    _, answer = _target(event)
+    if answer not in ("yes", "no"):
+        await _invalid(event, ctx)
+        return
+    item = await _item(event, ctx)
+    if item is None:
+        return
+    urgent = answer == "yes"
+    tr = ctx.tr
+    if item.urgent == urgent:
+        already = (
+            N_("#{id} is marked urgent already.") if urgent else N_("#{id} is not marked urgent.")
+        )
+        text = tr.t(already, id=item.id)
+        await outbox.answer(ctx, event, text)
+        return
+    await _record(ctx, item, "urgent", str(item.urgent).lower(), str(urgent).lower())
+    item.urgent, item.urgent_by = urgent, "po"
+    if not urgent and item.type == ItemType.INCIDENT:
+        item.type = ItemType.BUG  # what can wait is not an incident
+        await _record(ctx, item, "type", ItemType.INCIDENT, ItemType.BUG)
+    msgid = m.CORRECTED_URGENT if urgent else m.CORRECTED_NOT_URGENT
+    _add_reason(item, msgid, who=ctx.actor.name)
+    await _learn(ctx, item)
+    text = (
+        tr.t("Noted: #{id} is urgent. Similar requests will be triaged that way.", id=item.id)
+        if urgent
+        else tr.t("Noted: #{id} can wait. Similar requests will be triaged that way.", id=item.id)
+    )
+    await outbox.answer(ctx, event, text)
+
+
+@on_action("not_duplicate")
+async def not_duplicate(event: ActionEvent, ctx: Context) -> None:
+    item = await _item(event, ctx)
+    if item is None:
+        return
+    tr = ctx.tr
+    if item.duplicate_of_id is None:
+        await outbox.answer(ctx, event, tr.t("#{id} is not linked to another request.", id=item.id))
+        return
+    other = item.duplicate_of_id
+    await _record(ctx, item, "duplicate", str(other), None)
+    item.duplicate_of_id = None
+    item.duplicate_score = None
+    _add_reason(item, m.CORRECTED_NOT_DUPLICATE, who=ctx.actor.name, id=str(other))
+    await refresh_cards(ctx, item)
+    await outbox.answer(
+        ctx, event, tr.t("Noted: #{id} is not the same as #{other}.", id=item.id, other=other)
+    )
+
+
+def _drop_why_question(item: BacklogItem) -> None:
+    """Only a feature request can lack a "why": the triage's own question goes."""
+    item.needs_info = False
+    if item.status == ItemStatus.NEEDS_INFO and item.question_asked_by_id is None:
+        item.status = ItemStatus.QUEUED
+        item.pending_question = None
+
+
+def _add_reason(item: BacklogItem, msgid: str, **params: str) -> None:
+    item.reasons = [*item.reasons, reason_json(Reason(msgid, dict(params)))]
+
+
+async def _record(
+    ctx: Context, item: BacklogItem, field: str, old: str | None, new: str | None
+) -> None:
+    log.info(
+        "Triage of item %s corrected by %s: %s %s -> %s", item.id, ctx.actor.id, field, old, new
+    )
+    await ctx.uow.triage.add_correction(
+        TriageCorrection(
+            workspace_id=ctx.workspace.id,
+            item_id=item.id,
+            actor_id=ctx.actor.id,
+            field=field,
+            old_value=old,
+            new_value=new,
+            at=ctx.clock.now(),
+        )
+    )
+
+
+async def _learn(ctx: Context, item: BacklogItem) -> None:
+    """The item as the PO says it is becomes (or updates) the workspace's labelled example,
+    and every card showing it is drawn anew."""
+    now = ctx.clock.now()
+    label = await ctx.uow.triage.label_of(item_id=item.id)
+    if label is None:
+        text = request_text(item)
+        vector = await ctx.services.triage.builtin_vector(text)
+        label = TriageLabel(
+            workspace_id=ctx.workspace.id,
+            item_id=item.id,
+            text=text,
+            vector=[float(x) for x in vector],
+            type=item.type,
+            urgent=item.urgent,
+            updated_at=now,
+        )
+        await ctx.uow.triage.add_label(label)
+    else:
+        label.type, label.urgent, label.updated_at = item.type, item.urgent, now
+    await refresh_cards(ctx, item)

@@ -133,43 +133,6 @@ def test_csv_cells_that_look_like_formulas_are_defused() -> None:
     assert spreadsheet_safe(3) == 3
 
 
-def test_triage_dry_run_prints_one_line_per_request(tmp_path: Path) -> None:
-    batch = tmp_path / "past.jsonl"
-    batch.write_text(
-        "\n".join(
-            json.dumps(record)
-            for record in [
-                {"id": "a", "text": FEATURE, "stakeholder": "x", "expect": "ignored"},
-                {"id": "b", "text": "Production is down, every customer gets an error page!",
-                 "stakeholder": "y"},
-                {"id": "c", "text": "Kunnen we een CSV-export van het declaratie-overzicht "
-                 "maken? Finance typt de uitbetalingen nu elke maand over.", "stakeholder": "z"},
-            ]
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
-
-    result = CliRunner().invoke(main, ["triage", str(batch)])
-
-    assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.splitlines()]
-    assert [line["id"] for line in lines] == ["a", "b", "c"]
-    assert set(lines[0]) == {"id", "type", "urgent", "duplicate_of", "needs_info", "reasons"}
-    assert lines[1]["type"] == "incident" and lines[1]["urgent"] is True
-    assert lines[2]["duplicate_of"] == "a"
-    assert lines[0]["duplicate_of"] is None
-
-
-def test_triage_dry_run_names_a_broken_line(tmp_path: Path) -> None:
-    batch = tmp_path / "broken.jsonl"
-    batch.write_text('{"id": "a", "text": "fine"}\n{oops\n', encoding="utf-8")
-
-    result = CliRunner().invoke(main, ["triage", str(batch)])
-
-    assert result.exit_code != 0
-    assert "broken.jsonl:2" in result.output
-
-
 def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEATSHIELD_DEFAULT_TIMEZONE", "Nowhere/Land")
 

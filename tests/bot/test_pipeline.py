@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -36,10 +37,9 @@ def message(key: str, text: str = FEATURE, user: str = "anna") -> MessageEvent:
 class BrokenTriager(Triager):
     """A triage that fails, as a bug or a broken model would."""
 
-    def __init__(self) -> None:
-        pass
-
-    def triage(self, text: str, earlier: Sequence[Candidate] = ()) -> TriageResult:
+    def triage(
+        self, request: str, earlier: Sequence[Candidate] = (), **options: Any
+    ) -> TriageResult:
         raise RuntimeError("model exploded")
 
 
@@ -106,15 +106,16 @@ class FlakyTriager(Triager):
     """Fails once, then works: a passing fault."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls = 0
 
-    def triage(self, text: str, earlier: Sequence[Candidate] = ()) -> TriageResult:
+    def triage(
+        self, request: str, earlier: Sequence[Candidate] = (), **options: Any
+    ) -> TriageResult:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("passing fault")
-        from handlers.triage import default_triager
-
-        return default_triager().triage(text, earlier)
+        return super().triage(request, earlier, **options)
 
 
 async def test_a_redelivery_of_a_failed_inbound_handles_it_again(

@@ -16,9 +16,9 @@ from handlers.acknowledge import expectation, refresh_cards
 from handlers.audit import audit_refusal
 from handlers.cards import status_name
 from handlers.context import Context
-from handlers.intake import alert_deciders, reason_json
+from handlers.intake import alert_deciders
+from handlers.items import add_reason
 from handlers.registry import on_action
-from handlers.triage import Reason
 from handlers.triage import messages as m
 from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemType
 
@@ -74,10 +74,6 @@ async def open_question(event: ActionEvent, ctx: Context, kind: str) -> BacklogI
     return item
 
 
-def add_reason(item: BacklogItem, msgid: str, **params: str) -> None:
-    item.reasons = [*item.reasons, reason_json(Reason(msgid, dict(params)))]
-
-
 async def break_through(ctx: Context, item: BacklogItem, headline: str) -> None:
     item.urgent = True
     item.urgent_by = "stakeholder"
@@ -92,8 +88,9 @@ async def urgency_yes(event: ActionEvent, ctx: Context) -> None:
     item.check_answer = "yes"
     if item.type in (ItemType.BUG, ItemType.QUESTION):
         item.type = ItemType.INCIDENT  # broken now for the people it blocks
-    add_reason(item, m.STAKEHOLDER_URGENT)
-    await break_through(ctx, item, SAYS_BLOCKING)
+    add_reason(item, m.STAKEHOLDER_URGENT, m.ABOUT_URGENCY)
+    if not item.urgent:  # the PO may have marked it urgent before the answer came
+        await break_through(ctx, item, SAYS_BLOCKING)
     await refresh_cards(ctx, item, "yes")
     await outbox.answer(ctx, event, ctx.tr.t(PASSED_ON))
 
@@ -104,7 +101,7 @@ async def urgency_no(event: ActionEvent, ctx: Context) -> None:
     if item is None:
         return
     item.check_answer = "no"
-    add_reason(item, m.STAKEHOLDER_CAN_WAIT)
+    add_reason(item, m.STAKEHOLDER_CAN_WAIT, m.ABOUT_URGENCY)
     await refresh_cards(ctx, item, "no")
     await outbox.answer(ctx, event, expectation(ctx, ctx.tr, ctx.actor, ctx.actor.name))
 
@@ -126,7 +123,7 @@ async def duplicate_same(event: ActionEvent, ctx: Context) -> None:
         )
         return
     item.duplicate_of_id = other.id
-    add_reason(item, m.STAKEHOLDER_SAME, id=str(other.id))
+    add_reason(item, m.STAKEHOLDER_SAME, m.ABOUT_DUPLICATE, id=str(other.id))
     await refresh_cards(ctx, item, "same", {"id": other.id})
     linked = tr.t(
         'Thanks, I\'ve linked it to #{id} "{title}" for the PO.', id=other.id, title=other.title
@@ -140,7 +137,7 @@ async def duplicate_other(event: ActionEvent, ctx: Context) -> None:
     if item is None:
         return
     item.check_answer = "other"
-    add_reason(item, m.STAKEHOLDER_OTHER, id=str(item.check_of_id))
+    add_reason(item, m.STAKEHOLDER_OTHER, m.ABOUT_DUPLICATE, id=str(item.check_of_id))
     await refresh_cards(ctx, item, "other", {"id": item.check_of_id})
     await outbox.answer(ctx, event, expectation(ctx, ctx.tr, ctx.actor, ctx.actor.name))
 
@@ -155,7 +152,7 @@ async def escalate(event: ActionEvent, ctx: Context) -> None:
         await outbox.answer(ctx, event, ctx.tr.t("It is marked urgent already; the PO has it."))
         return
     item.escalated_at = ctx.clock.now()
-    add_reason(item, m.STAKEHOLDER_ESCALATED)
+    add_reason(item, m.STAKEHOLDER_ESCALATED, m.ABOUT_URGENCY)
     await break_through(ctx, item, MARKED_URGENT)
     await refresh_cards(ctx, item, "escalated")
     log.info("Stakeholder %s escalated item %s", ctx.actor.id, item.id)

@@ -16,9 +16,8 @@ from handlers.acknowledge import refresh_cards
 from handlers.cards import TYPE_NOUNS, request_text
 from handlers.context import Context
 from handlers.decisions import load_undecided
-from handlers.intake import reason_json
+from handlers.items import add_reason
 from handlers.registry import on_action
-from handlers.triage import Reason
 from handlers.triage import messages as m
 from storage.models import BacklogItem, ItemStatus, ItemType, TriageCorrection, TriageLabel
 
@@ -64,7 +63,10 @@ async def correct_type(event: ActionEvent, ctx: Context) -> None:
     await _record(ctx, item, "type", old, kind)
     if item.urgent != old_urgent:
         await _record(ctx, item, "urgent", str(old_urgent).lower(), str(item.urgent).lower())
-    _add_reason(item, m.CORRECTED_TYPE, who=ctx.actor.name, type=kind)
+    replaced = m.ABOUT_TYPE | (m.ABOUT_URGENCY if item.urgent != old_urgent else frozenset())
+    if kind != ItemType.FEATURE:
+        replaced |= m.ABOUT_WHY
+    add_reason(item, m.CORRECTED_TYPE, replaced, who=ctx.actor.name, type=kind)
     await _learn(ctx, item)
     noun = tr.t(TYPE_NOUNS[ItemType(kind)])
     await outbox.answer(
@@ -102,7 +104,7 @@ async def correct_urgent(event: ActionEvent, ctx: Context) -> None:
         item.type = ItemType.BUG  # what can wait is not an incident
         await _record(ctx, item, "type", ItemType.INCIDENT, ItemType.BUG)
     msgid = m.CORRECTED_URGENT if urgent else m.CORRECTED_NOT_URGENT
-    _add_reason(item, msgid, who=ctx.actor.name)
+    add_reason(item, msgid, m.ABOUT_URGENCY, who=ctx.actor.name)
     await _learn(ctx, item)
     text = (
         tr.t("Noted: #{id} is urgent. Similar requests will be triaged that way.", id=item.id)
@@ -125,7 +127,9 @@ async def not_duplicate(event: ActionEvent, ctx: Context) -> None:
     await _record(ctx, item, "duplicate", str(other), None)
     item.duplicate_of_id = None
     item.duplicate_score = None
-    _add_reason(item, m.CORRECTED_NOT_DUPLICATE, who=ctx.actor.name, id=str(other))
+    add_reason(
+        item, m.CORRECTED_NOT_DUPLICATE, m.ABOUT_DUPLICATE, who=ctx.actor.name, id=str(other)
+    )
     await refresh_cards(ctx, item)
     await outbox.answer(
         ctx, event, tr.t("Noted: #{id} is not the same as #{other}.", id=item.id, other=other)
@@ -138,10 +142,6 @@ def _drop_why_question(item: BacklogItem) -> None:
     if item.status == ItemStatus.NEEDS_INFO and item.question_asked_by_id is None:
         item.status = ItemStatus.QUEUED
         item.pending_question = None
-
-
-def _add_reason(item: BacklogItem, msgid: str, **params: str) -> None:
-    item.reasons = [*item.reasons, reason_json(Reason(msgid, dict(params)))]
 
 
 async def _record(

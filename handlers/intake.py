@@ -11,7 +11,7 @@ from handlers import outbox, triage
 from handlers.acknowledge import ack_section, acknowledge, expectation
 from handlers.cards import item_card, request_text
 from handlers.context import Context
-from handlers.items import already_alerted, breaks_through, duplicate_of
+from handlers.items import already_alerted, breaks_through, duplicate_of, reason_json
 from handlers.people import person_for
 from handlers.triage import budget
 from storage.models import BacklogItem, ItemStatus, Person, Request, Role, Source
@@ -107,10 +107,6 @@ def candidate_of(item: BacklogItem) -> triage.Candidate:
         type=item.type,
         urgent=item.urgent,
     )
-
-
-def reason_json(reason: triage.Reason) -> dict[str, object]:
-    return {"msgid": reason.msgid, "params": dict(reason.params)}
 
 
 async def alert_deciders(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from handlers.context import Context
+from handlers.triage import Reason
 from storage.models import BacklogItem, ItemType
 
 
@@ -22,3 +25,16 @@ async def already_alerted(ctx: Context, item: BacklogItem) -> bool:
     ten people reporting one outage interrupt the PO once."""
     original = await duplicate_of(ctx, item)
     return original is not None and breaks_through(original)
+
+
+def add_reason(
+    item: BacklogItem, msgid: str, replaces: Set[str] = frozenset(), **params: str
+) -> None:
+    """Add what a person said or decided to the item's reasons, dropping the triage's own
+    reasons about the same thing (the card must not say "not urgent" once it is)."""
+    kept = [r for r in item.reasons if not (isinstance(r, dict) and r.get("msgid") in replaces)]
+    item.reasons = [*kept, reason_json(Reason(msgid, dict(params)))]
+
+
+def reason_json(reason: Reason) -> dict[str, object]:
+    return {"msgid": reason.msgid, "params": dict(reason.params)}

@@ -65,6 +65,14 @@ CORRECTED_URGENT = N_("{who} marked it urgent")
 CORRECTED_NOT_URGENT = N_("{who} marked it not urgent")
 CORRECTED_NOT_DUPLICATE = N_("{who} marked it as not a duplicate of #{id}")
 
+# The triage's own reasons that a later answer or correction of the same thing replaces.
+ABOUT_URGENCY = frozenset(
+    {URGENT, NOT_URGENT, URGENT_ASKED, URGENT_NOT_ASKED, URGENT_UNASKED_SAFE, QUESTION_NOT_URGENT}
+)
+ABOUT_TYPE = frozenset({*LIKE_EXAMPLES.values(), *TEAM_LABELLED.values(), INHERITED})
+ABOUT_WHY = frozenset({HAS_WHY, HAS_CONTEXT, NEEDS_INFO})
+ABOUT_DUPLICATE = frozenset({DUPLICATE, DUPLICATE_VIA, DUPLICATE_ASKED, NO_DUPLICATE})
+
 LATER = frozenset(
     {
         STAKEHOLDER_URGENT,

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-import numpy as np
-
 from handlers.triage.embedding import Matrix
 from handlers.triage.text import analysed
 from handlers.triage.triager import Triager, Vectors
@@ -81,20 +79,18 @@ class TriageService:
         return own.builtin
 
     async def comparable(self, candidates: Sequence[Candidate], model: str) -> list[Candidate]:
-        """The candidates with vectors of `model`: those stored by another model (before a
-        switch, or while the endpoint was down) are embedded again; any that cannot be are
-        left out of the comparison."""
+        """The candidates with vectors of the endpoint's model when the request has one: those
+        stored by another model (before a switch, or while the endpoint was down) are embedded
+        again, and left out of the comparison when the endpoint fails. (For the built-in
+        encoder, the triager does the same itself.)"""
+        if self.remote is None or model != self.remote.model_id:
+            return list(candidates)
         stale = [c for c in candidates if c.model != model or c.vector is None]
         if not stale:
             return list(candidates)
-        texts = [analysed(c.text) for c in stale]
-        if self.remote is not None and model == self.remote.model_id:
-            rows = await self._remote(texts)
-            if rows is None:
-                return [c for c in candidates if c.model == model and c.vector is not None]
-        else:
-            rows = np.asarray([v.builtin for v in await asyncio.to_thread(
-                self.triager.vectors, texts)])  # fmt: skip
+        rows = await self._remote([analysed(c.text) for c in stale])
+        if rows is None:
+            return [c for c in candidates if c.model == model and c.vector is not None]
         fresh = {
             c.id: replace(c, vector=tuple(map(float, row)), model=model)
             for c, row in zip(stale, rows, strict=True)

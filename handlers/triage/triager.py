@@ -217,9 +217,9 @@ class _Decision:
         kind = scores.kind
         urgency = scores.urgent
         middle = (limits.urgent_ask + limits.urgent_auto) / 2
-        if self.alarm is not None and kind != "question":
-            # The rule: an outage or security word stated as fact is never left to wait
-            # unasked; it lifts the model's probability to the middle of the band.
+        if self.alarm is not None and kind in ("incident", "bug"):
+            # The rule: a report of an outage or a security problem stated as fact is never
+            # left to wait unasked; it lifts the model's probability to the middle of the band.
             urgency = max(urgency, middle)
         self.urgency = urgency
         p = _p(urgency)
@@ -255,7 +255,7 @@ class _Decision:
         return kind, urgent, check
 
     def _reason_type(self, kind: str) -> None:
-        if self.alarm is not None and kind != "question":
+        if self.alarm is not None and kind in ("incident", "bug"):
             name, cue = self.alarm
             msgid = m.OUTAGE if name == "outage" else m.SECURITY
             self.reasons.append(Reason(msgid, {"cue": cue}))

@@ -189,3 +189,30 @@ async def test_an_api_error_is_shown_and_what_was_typed_is_kept(page: Page) -> N
     await composer.press("Enter")
     await expect(error).to_be_hidden()
     await expect(page.get_by_test_id("message")).to_have_count(2)
+
+
+async def test_its_urgent_and_a_correction_in_the_page(page: Page, tmp_path: Path) -> None:
+    messages = page.get_by_test_id("message")
+    await chat_as(page, "anna")
+    await send(page, FEATURE)
+    await expect(messages.last).to_contain_text("triage queue")
+    ack_id = await messages.last.get_attribute("data-message-id")
+    ack = page.locator(f"[data-testid=message][data-message-id='{ack_id}']")
+    await ack.get_by_role("button", name="It's urgent").click()
+    await expect(messages.last).to_contain_text("passed it to the PO right away")
+    await expect(ack).to_contain_text("You marked it urgent; the PO has it.")
+    await expect(ack.get_by_role("button")).to_have_count(0)
+    await page.screenshot(path=tmp_path / "stakeholder-escalated.png")
+
+    await chat_as(page, "po")
+    card = page.get_by_test_id("card-section").filter(has_text="CSV export")
+    await expect(card.locator("dl")).to_contain_text("Urgent (the stakeholder says so)")
+    menu = card.get_by_test_id("menu")
+    await menu.locator("summary").click()
+    await menu.get_by_role("button", name="It's a bug").click()
+    await expect(card.locator("dl")).to_contain_text("Bug")
+    await expect(card.locator("dl")).to_contain_text("Petra (PO) corrected it: a bug")
+    await expect(messages.last).to_contain_text("Similar requests will be triaged that way")
+    await page.screenshot(path=tmp_path / "po-corrected.png", full_page=True)
+    if SCREENSHOT:
+        shutil.copy(tmp_path / "po-corrected.png", SCREENSHOT)

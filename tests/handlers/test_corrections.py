@@ -16,8 +16,8 @@ FEATURE = (
     "Please add a CSV export to the expense overview, because finance has to reconcile "
     "payouts every month and now retypes everything by hand."
 )
-REPORT = "The weekly stock report e-mail did not arrive this morning for the planners."
-SIMILAR = "This morning the planners again did not receive the weekly stock report e-mail."
+REPORT = "The label printer in the Venlo warehouse prints blank labels."
+SIMILAR = "In the Venlo warehouse the label printer only prints empty labels."
 
 
 def menu_button(message: dict[str, Any], action_id: str, value: str) -> dict[str, Any]:

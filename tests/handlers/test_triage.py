@@ -106,10 +106,10 @@ def test_feature_without_a_why_needs_info(triager: Triager) -> None:
 
 def test_feature_with_a_why_does_not_need_info(triager: Triager) -> None:
     cases = {
-        "Please add a print button to the order page, so that the warehouse can work offline.": (
+        "Please add an export to Excel on the order page, so that the warehouse can plan the day.": (
             "so that"
         ),
-        "Graag een printknop op de orderpagina, omdat het magazijn geen scherm heeft.": "omdat",
+        "Graag een Excel-export van de orderlijst, omdat het magazijn dan de dag kan plannen.": "omdat",
     }
     for text, cue in cases.items():
         result = triager.triage(text)
@@ -118,7 +118,9 @@ def test_feature_with_a_why_does_not_need_info(triager: Triager) -> None:
 
 
 def test_a_context_sentence_counts_as_the_why(triager: Triager) -> None:
-    result = triager.triage("Can we get a weekly stock report? Purchasing now counts it by eye.")
+    result = triager.triage(
+        "Can we get a weekly stock report? Purchasing now counts the stock by hand every Friday."
+    )
     assert (result.type, result.needs_info) == ("feature", False), rendered(result)
 
 

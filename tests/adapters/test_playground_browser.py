@@ -23,7 +23,8 @@ pytestmark = [
 
 INCIDENT = "The customer portal shows a 500 error on login since 10:00, nobody can get in!"
 FEATURE = (
-    "Could we add a CSV export to the monthly sales report? Finance would like it next quarter."
+    "Could we add a CSV export to the monthly sales report? Finance retypes the figures into "
+    "Excel by hand every month."
 )
 REASON = "Finance already gets this from the BI dashboard."
 # Set to a file path to keep a screenshot of the PO's view outside pytest's tmp_path.

@@ -106,10 +106,12 @@ def test_feature_without_a_why_needs_info(triager: Triager) -> None:
 
 def test_feature_with_a_why_does_not_need_info(triager: Triager) -> None:
     cases = {
-        "Please add an export to Excel on the order page, so that the warehouse can plan the day.": (
+        "Please add an Excel export to the order page, so that the warehouse can plan the day.": (
             "so that"
         ),
-        "Graag een Excel-export van de orderlijst, omdat het magazijn dan de dag kan plannen.": "omdat",
+        "Graag een Excel-export van de orderlijst, omdat het magazijn dan de dag kan plannen.": (
+            "omdat"
+        ),
     }
     for text, cue in cases.items():
         result = triager.triage(text)

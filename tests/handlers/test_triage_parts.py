@@ -106,7 +106,7 @@ def test_a_model_file_survives_saving_and_loading(tmp_path: Path) -> None:
 def test_a_file_that_is_no_model_is_named(tmp_path: Path) -> None:
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(ModelFileError, match="broken.npz"):
+    with pytest.raises(ModelFileError, match=r"broken\.npz"):
         TriageModel.load(broken)
 
 
@@ -200,7 +200,7 @@ def test_a_duplicate_of_a_later_or_foreign_request_is_refused(tmp_path: Path) ->
     with pytest.raises(TriageInputError, match="a duplicates b"):
         corpus.read(path)
     path.write_text('{"id": "a", "text": "x", "expect": {"type": "wish"}}\n', encoding="utf-8")
-    with pytest.raises(TriageInputError, match="shop.jsonl:1"):
+    with pytest.raises(TriageInputError, match=r"shop\.jsonl:1"):
         corpus.read(path)
 
 

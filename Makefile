@@ -52,7 +52,7 @@ bench: $(TEST_STAMP)
 messages: $(TEST_STAMP)
 	$(BIN)/pybabel extract --no-location --omit-header -k t -k N_ -k translate:2 \
 		--sort-output -o $(VENV)/heatshield.pot bot handlers adapters
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -w 100 \
+	$(BIN)/pybabel update --no-fuzzy-matching -w 100 \
 		-i $(VENV)/heatshield.pot -d bot/locale -D heatshield -l nl
 
 clean:

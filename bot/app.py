@@ -69,10 +69,12 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     db = Database(create_sessionmaker(engine))
-    own_triager, own_embeddings = configured_triager(settings)
+    if triager is None:
+        triager = configured_model(settings)
+        embeddings = embeddings or endpoint_from_environment()
     services = Services(
         clock=clock,
-        triage=TriageService(triager or own_triager, embeddings or own_embeddings),
+        triage=TriageService(triager, embeddings),
         defaults=Defaults(
             language=settings.default_language,
             timezone=settings.default_timezone,
@@ -94,15 +96,18 @@ def build_runtime(
     return runtime
 
 
+def configured_model(settings: Settings) -> Triager:
+    """The triager with the model file HEATSHIELD_TRIAGE_MODEL names, else the shipped one."""
+    if settings.triage_model:
+        return Triager(model_path=settings.triage_model)
+    return default_triager()
+
+
 def configured_triager(
     settings: Settings | None = None,
 ) -> tuple[Triager, RemoteEmbedder | None]:
     """The triager with the configured model file, and the embeddings endpoint if any."""
-    settings = settings or load_settings()
-    triager = (
-        Triager(model_path=settings.triage_model) if settings.triage_model else default_triager()
-    )
-    return triager, endpoint_from_environment()
+    return configured_model(settings or load_settings()), endpoint_from_environment()
 
 
 async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False) -> None:

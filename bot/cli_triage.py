@@ -104,14 +104,14 @@ def _engine() -> tuple[Any, Any, Any]:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    default=None,
-    help="Where to write the model (default: the model file the package ships).",
+    required=True,
+    help="Where to write the model; use it with HEATSHIELD_TRIAGE_MODEL. (The model the "
+    "package ships is handlers/triage/trained/triage-model.npz in a checkout.)",
 )
-def triage_train(corpora: tuple[Path, ...], out: Path | None) -> None:
+def triage_train(corpora: tuple[Path, ...], out: Path) -> None:
     """Train the triage model from labelled requests of at least two domains."""
     from handlers.triage import corpus, training
     from handlers.triage.embedding import builtin
-    from handlers.triage.model import SHIPPED
     from handlers.triage.types import TriageInputError
 
     try:
@@ -120,15 +120,16 @@ def triage_train(corpora: tuple[Path, ...], out: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
     domains = corpus.domains(records)
     if len(domains) < 2:
+        found = ", ".join(domains) or "none"
         raise click.ClickException(
-            f"training needs requests from at least two domains; found {', '.join(domains)}"
+            f"training needs requests from at least two domains; found {found}"
         )
     click.echo(f"{len(records)} requests from {len(domains)} domains; embedding them", err=True)
     vectors, sentences = training.embed_records(records, builtin())
     model = training.train(
         records, vectors, sentences, progress=lambda step: click.echo(step, err=True)
     )
-    target = out or SHIPPED
+    target = out
     model.save(target)
     limits = model.thresholds
     click.echo(
@@ -206,8 +207,10 @@ def triage_reembed(workspace: str | None, platform: str | None) -> None:
     from bot.cli import with_database
     from handlers.triage_admin import reembed
 
-    async def go(uow: Any, runtime: Any) -> tuple[int, str]:
-        return await reembed(uow, runtime.services.triage, workspace=workspace, platform=platform)
+    async def go(_: Any, runtime: Any) -> tuple[int, str]:
+        return await reembed(
+            runtime.db, runtime.services.triage, workspace=workspace, platform=platform
+        )
 
     try:
         count, model = with_database(go)

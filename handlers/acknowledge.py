@@ -32,8 +32,9 @@ ANSWERED = {
     "yes": N_("You said it is blocking people now; the PO has it."),
     "no": N_("You said it can wait."),
     "same": N_("You said it is the same as #{id}."),
-    "other": N_("You said it is something else than #{id}."),
+    "other": N_("You said it is not the same as #{id}."),
     "escalated": N_("You marked it urgent; the PO has it."),
+    "po": N_("The PO has looked at it already."),
 }
 
 
@@ -119,8 +120,8 @@ def ack_section(tr: Translator, item: BacklogItem) -> tuple[Section, ...]:
             Button(label=tr.t("Same"), action_id="duplicate_same", value=value, style="primary"),
             Button(label=tr.t("Something else"), action_id="duplicate_other", value=value),
         )
-    elif item.urgent:
-        return ()
+    elif item.urgent or item.urgent_by == "po" or item.escalated_at is not None:
+        return ()  # urgent already, or the PO said it can wait
     else:
         buttons = (Button(label=tr.t("It's urgent"), action_id="escalate", value=value),)
     return (Section(key=ack_key(item), buttons=buttons),)

@@ -11,6 +11,7 @@ import logging
 
 from bot.events import ActionEvent
 from bot.i18n import N_
+from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.acknowledge import expectation, refresh_cards
 from handlers.audit import audit_refusal
@@ -51,7 +52,8 @@ async def own_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None:
         log.warning("Refused %s on item %s by %s", event.action_id, item.id, ctx.actor.id)
         await audit_refusal(ctx, event.action_id, event.value, "not the stakeholder")
         text = tr.t("Only the person who sent this request can answer that; nothing was changed.")
-        await outbox.answer(ctx, event, text)
+        # In a channel's thread the refusal would be read by everyone: it goes one-to-one.
+        await outbox.send_direct(ctx, ctx.actor, OutboundMessage(text=text))
         return None
     if item.status not in UNDECIDED_STATUSES:
         text = tr.t(
@@ -148,8 +150,12 @@ async def escalate(event: ActionEvent, ctx: Context) -> None:
     item = await own_undecided(event, ctx)
     if item is None:
         return
-    if item.urgent:
+    if item.urgent or item.escalated_at is not None:
         await outbox.answer(ctx, event, ctx.tr.t("It is marked urgent already; the PO has it."))
+        return
+    if item.urgent_by == "po":
+        text = ctx.tr.t("The PO has looked at it and decided it can wait for the next review.")
+        await outbox.answer(ctx, event, text)
         return
     item.escalated_at = ctx.clock.now()
     add_reason(item, m.STAKEHOLDER_ESCALATED, m.ABOUT_URGENCY)

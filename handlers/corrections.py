@@ -19,7 +19,7 @@ from handlers.decisions import load_undecided
 from handlers.items import add_reason
 from handlers.registry import on_action
 from handlers.triage import messages as m
-from storage.models import BacklogItem, ItemStatus, ItemType, TriageCorrection, TriageLabel
+from storage.models import BacklogItem, ItemType, TriageCorrection, TriageLabel
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +54,25 @@ async def correct_type(event: ActionEvent, ctx: Context) -> None:
         noun = tr.t(TYPE_NOUNS[ItemType(kind)])
         await outbox.answer(ctx, event, tr.t("#{id} is {type} already.", id=item.id, type=noun))
         return
-    old, old_urgent = item.type, item.urgent
+    old = item.type
     item.type = kind
-    # An incident is urgent by definition; what is no longer one can wait.
-    item.urgent = kind == ItemType.INCIDENT or (item.urgent and old != ItemType.INCIDENT)
-    if kind != ItemType.FEATURE:
-        _drop_why_question(item)
     await _record(ctx, item, "type", old, kind)
-    if item.urgent != old_urgent:
-        await _record(ctx, item, "urgent", str(old_urgent).lower(), str(item.urgent).lower())
-    replaced = m.ABOUT_TYPE | (m.ABOUT_URGENCY if item.urgent != old_urgent else frozenset())
+    replaced = m.ABOUT_TYPE
     if kind != ItemType.FEATURE:
+        # Only a feature request can lack a "why"; a question already asked stays open.
+        item.needs_info = False
         replaced |= m.ABOUT_WHY
     add_reason(item, m.CORRECTED_TYPE, replaced, who=ctx.actor.name, type=kind)
-    await _learn(ctx, item)
     noun = tr.t(TYPE_NOUNS[ItemType(kind)])
-    await outbox.answer(
-        ctx,
-        event,
-        tr.t(
-            "Noted: #{id} is {type}. Similar requests will be triaged that way.",
-            id=item.id,
-            type=noun,
-        ),
+    text = tr.t(
+        "Noted: #{id} is {type}. Similar requests will be triaged that way.", id=item.id, type=noun
     )
+    # An incident is urgent by definition; any other urgency stays as it was.
+    if kind == ItemType.INCIDENT and not item.urgent:
+        await _set_urgent(ctx, item, True)
+        text += " " + tr.t("It is urgent now, too.")
+    await _learn(ctx, item)
+    await outbox.answer(ctx, event, text)
 
 
 @on_action("correct_urgent")
@@ -91,20 +86,19 @@ async def correct_urgent(event: ActionEvent, ctx: Context) -> None:
         return
     urgent = answer == "yes"
     tr = ctx.tr
-    if item.urgent == urgent:
+    asking = item.check_kind == "urgency" and item.check_answer is None
+    if item.urgent == urgent and not asking:
         already = (
             N_("#{id} is marked urgent already.") if urgent else N_("#{id} is not marked urgent.")
         )
         text = tr.t(already, id=item.id)
         await outbox.answer(ctx, event, text)
         return
-    await _record(ctx, item, "urgent", str(item.urgent).lower(), str(urgent).lower())
-    item.urgent, item.urgent_by = urgent, "po"
+    await _set_urgent(ctx, item, urgent)
     if not urgent and item.type == ItemType.INCIDENT:
         item.type = ItemType.BUG  # what can wait is not an incident
         await _record(ctx, item, "type", ItemType.INCIDENT, ItemType.BUG)
-    msgid = m.CORRECTED_URGENT if urgent else m.CORRECTED_NOT_URGENT
-    add_reason(item, msgid, m.ABOUT_URGENCY, who=ctx.actor.name)
+        add_reason(item, m.CORRECTED_TYPE, m.ABOUT_TYPE, who=ctx.actor.name, type=item.type)
     await _learn(ctx, item)
     text = (
         tr.t("Noted: #{id} is urgent. Similar requests will be triaged that way.", id=item.id)
@@ -130,18 +124,23 @@ async def not_duplicate(event: ActionEvent, ctx: Context) -> None:
     add_reason(
         item, m.CORRECTED_NOT_DUPLICATE, m.ABOUT_DUPLICATE, who=ctx.actor.name, id=str(other)
     )
-    await refresh_cards(ctx, item)
+    if item.check_kind == "duplicate" and item.check_answer is None:
+        item.check_answer = "po"
+    await refresh_cards(ctx, item, _closed(item))
     await outbox.answer(
         ctx, event, tr.t("Noted: #{id} is not the same as #{other}.", id=item.id, other=other)
     )
 
 
-def _drop_why_question(item: BacklogItem) -> None:
-    """Only a feature request can lack a "why": the triage's own question goes."""
-    item.needs_info = False
-    if item.status == ItemStatus.NEEDS_INFO and item.question_asked_by_id is None:
-        item.status = ItemStatus.QUEUED
-        item.pending_question = None
+async def _set_urgent(ctx: Context, item: BacklogItem, urgent: bool) -> None:
+    """The PO's word on urgency: it replaces the triage's and the stakeholder's, and closes a
+    question to the stakeholder about it that is still open."""
+    await _record(ctx, item, "urgent", str(item.urgent).lower(), str(urgent).lower())
+    item.urgent, item.urgent_by = urgent, "po"
+    if item.check_kind == "urgency" and item.check_answer is None:
+        item.check_answer = "po"
+    msgid = m.CORRECTED_URGENT if urgent else m.CORRECTED_NOT_URGENT
+    add_reason(item, msgid, m.ABOUT_URGENCY, who=ctx.actor.name)
 
 
 async def _record(
@@ -183,4 +182,9 @@ async def _learn(ctx: Context, item: BacklogItem) -> None:
         await ctx.uow.triage.add_label(label)
     else:
         label.type, label.urgent, label.updated_at = item.type, item.urgent, now
-    await refresh_cards(ctx, item)
+    await refresh_cards(ctx, item, _closed(item))
+
+
+def _closed(item: BacklogItem) -> str | None:
+    """ "po" when the PO's correction closed the stakeholder's question (its buttons go)."""
+    return "po" if item.check_answer == "po" else None

@@ -11,7 +11,7 @@ from handlers.coaching.chat import try_coaching_command
 from handlers.commands import find_command
 from handlers.context import Context
 from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
-from handlers.triage import Vectors
+from handlers.triage import Label, Vectors
 
 # A question to a stakeholder stays open this long; a later message is a new request.
 QUESTIONS_KEEP = timedelta(days=14)
@@ -66,6 +66,8 @@ async def cannot_wait(ctx: Context, text: str, vectors: Vectors) -> bool:
     """What is more likely urgent than not is never taken as the answer to an open question:
     it must have its own chance to break through."""
     service = ctx.services.triage
-    result = await service.triage(text, vectors=vectors, room=0)
+    labels = await ctx.uow.triage.labels(workspace_id=ctx.workspace.id)
+    team = [Label(lb.text, lb.vector, lb.type, lb.urgent) for lb in labels]
+    result = await service.triage(text, labels=team, vectors=vectors, room=0)
     limits = service.triager.model.thresholds
     return result.urgent or result.confidence.urgent >= (limits.urgent_ask + limits.urgent_auto) / 2

@@ -361,11 +361,13 @@ class TriageRepository:
     async def with_embedding_model_other_than(
         self, *, model: str, workspace_id: int | None, after_id: int, limit: int
     ) -> Sequence[BacklogItem]:
-        """Items whose stored embedding was made by another model, by id, a page at a time."""
+        """Items a new request may be compared with (open or on the backlog) whose stored
+        embedding another model made, by id, a page at a time."""
         query = (
             select(BacklogItem)
             .where(
                 BacklogItem.id > after_id,
+                BacklogItem.status.in_((*OPEN_STATUSES, ItemStatus.APPROVED)),
                 or_(BacklogItem.embedding_model.is_(None), BacklogItem.embedding_model != model),
             )
             .order_by(BacklogItem.id)
@@ -428,12 +430,15 @@ class OutboxRepository:
         )
 
     async def cards_showing(self, *, item_id: int) -> Sequence[OutboxMessage]:
+        """The sent cards showing the item, locked (in id order) on PostgreSQL: a card showing
+        many items is rewritten by one change at a time, none lost."""
         return (
             await self._session.scalars(
                 select(OutboxMessage)
                 .join(CardItem, CardItem.outbox_id == OutboxMessage.id)
                 .where(CardItem.item_id == item_id, OutboxMessage.kind == "send")
                 .order_by(OutboxMessage.id)
+                .with_for_update(of=OutboxMessage)
             )
         ).all()
 

@@ -27,6 +27,8 @@ class EndpointEmbedder:
     def __init__(self, settings: EmbeddingsSettings) -> None:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
+        # The model's vector size, learnt from its first answer.
+        self._width: int | None = settings.dimensions
 
     @property
     def model_id(self) -> str:
@@ -53,8 +55,11 @@ class EndpointEmbedder:
         if self._settings.dimensions:
             body["dimensions"] = self._settings.dimensions
         vectors = await self._post(body, len(filled)) if filled else None
-        width = vectors.shape[1] if vectors is not None else (self._settings.dimensions or 1)
-        out = np.zeros((len(texts), width), np.float32)
+        if vectors is not None:
+            self._width = vectors.shape[1]
+        if self._width is None:
+            raise EmbeddingsError("only empty texts, and the model's vector size is not known")
+        out = np.zeros((len(texts), self._width), np.float32)
         if vectors is not None:
             out[filled] = normalised(vectors)
         return out

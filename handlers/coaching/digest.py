@@ -62,7 +62,7 @@ class Digest:
     decided_items: int
     median_hours_to_decision: float | None
     shares: list[Share]
-    # Requests the stakeholders marked urgent themselves (the triage had not), per group.
+    # Requests the stakeholders marked urgent themselves ("It's urgent"), per group.
     escalations: dict[str, int] = field(default_factory=dict)
     items: list[ItemLine] = field(default_factory=list)
     reflections: list[ReflectionLine] = field(default_factory=list)
@@ -129,7 +129,7 @@ async def build_digest(
                 Counter(
                     labels[item.request.stakeholder_id]
                     for item in received
-                    if item.urgent_by == "stakeholder"
+                    if item.escalated_at is not None
                 ).items()
             )
         ),

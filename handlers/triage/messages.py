@@ -41,6 +41,10 @@ URGENT_UNASKED_SAFE = N_(
     "once, to be safe"
 )
 QUESTION_NOT_URGENT = N_("A question for information is never urgent")
+QUESTION_ASKED = N_(
+    "Reads like a question, and also like something that cannot wait ({p}): the stakeholder is "
+    "asked whether it is blocking people now"
+)
 
 DUPLICATE = N_('Looks like a duplicate of {id} (similarity {score}): "{title}"')
 DUPLICATE_VIA = N_("{id} is itself a duplicate of {original}, so this points to {original}")
@@ -65,13 +69,39 @@ CORRECTED_URGENT = N_("{who} marked it urgent")
 CORRECTED_NOT_URGENT = N_("{who} marked it not urgent")
 CORRECTED_NOT_DUPLICATE = N_("{who} marked it as not a duplicate of #{id}")
 
-# The triage's own reasons that a later answer or correction of the same thing replaces.
+# The reasons about one thing, which a later answer or correction of that thing replaces: the
+# card shows only the latest word on it.
 ABOUT_URGENCY = frozenset(
-    {URGENT, NOT_URGENT, URGENT_ASKED, URGENT_NOT_ASKED, URGENT_UNASKED_SAFE, QUESTION_NOT_URGENT}
+    {
+        URGENT,
+        NOT_URGENT,
+        URGENT_ASKED,
+        URGENT_NOT_ASKED,
+        URGENT_UNASKED_SAFE,
+        QUESTION_NOT_URGENT,
+        QUESTION_ASKED,
+        STAKEHOLDER_URGENT,
+        STAKEHOLDER_CAN_WAIT,
+        STAKEHOLDER_ESCALATED,
+        CORRECTED_URGENT,
+        CORRECTED_NOT_URGENT,
+    }
 )
-ABOUT_TYPE = frozenset({*LIKE_EXAMPLES.values(), *TEAM_LABELLED.values(), INHERITED})
+ABOUT_TYPE = frozenset(
+    {*LIKE_EXAMPLES.values(), *TEAM_LABELLED.values(), INHERITED, CORRECTED_TYPE}
+)
 ABOUT_WHY = frozenset({HAS_WHY, HAS_CONTEXT, NEEDS_INFO})
-ABOUT_DUPLICATE = frozenset({DUPLICATE, DUPLICATE_VIA, DUPLICATE_ASKED, NO_DUPLICATE})
+ABOUT_DUPLICATE = frozenset(
+    {
+        DUPLICATE,
+        DUPLICATE_VIA,
+        DUPLICATE_ASKED,
+        NO_DUPLICATE,
+        STAKEHOLDER_SAME,
+        STAKEHOLDER_OTHER,
+        CORRECTED_NOT_DUPLICATE,
+    }
+)
 
 LATER = frozenset(
     {
@@ -100,6 +130,7 @@ ALL = (
     URGENT_NOT_ASKED,
     URGENT_UNASKED_SAFE,
     QUESTION_NOT_URGENT,
+    QUESTION_ASKED,
     DUPLICATE,
     DUPLICATE_VIA,
     DUPLICATE_ASKED,

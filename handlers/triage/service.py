@@ -17,7 +17,7 @@ from typing import Protocol
 
 from handlers.triage.embedding import Matrix
 from handlers.triage.text import analysed
-from handlers.triage.triager import Triager, Vectors
+from handlers.triage.triager import MAX_REEMBEDDED, Triager, Vectors
 from handlers.triage.types import Candidate, Label, TriageResult
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,18 @@ class TriageService:
         stale = [c for c in candidates if c.model != model or c.vector is None]
         if not stale:
             return list(candidates)
+        stale = stale[-MAX_REEMBEDDED:]
         rows = await self._remote([analysed(c.text) for c in stale])
         if rows is None:
             return [c for c in candidates if c.model == model and c.vector is not None]
+        left_out = {c.id for c in candidates if c.model != model or c.vector is None} - {
+            c.id for c in stale
+        }
         fresh = {
             c.id: replace(c, vector=tuple(map(float, row)), model=model)
             for c, row in zip(stale, rows, strict=True)
         }
-        return [fresh.get(c.id, c) for c in candidates]
+        return [fresh.get(c.id, c) for c in candidates if c.id not in left_out]
 
     async def triage(
         self,

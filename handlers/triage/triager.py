@@ -31,6 +31,10 @@ from handlers.triage.types import (
     TriageResult,
 )
 
+# At most this many earlier items are embedded again for one request (newest first); the rest
+# wait for `heatshield triage reembed`.
+MAX_REEMBEDDED = 200
+
 
 @dataclass(frozen=True)
 class Vectors:
@@ -135,15 +139,17 @@ class Triager:
 
     def _comparable(self, earlier: Sequence[Candidate], own: Vectors) -> list[Candidate]:
         """The candidates, those without a vector of the request's model embedded again when
-        that model is the built-in encoder (the service does it for an endpoint's)."""
+        that model is the built-in encoder (the service does it for an endpoint's): the newest
+        MAX_REEMBEDDED of them, so a switch of embedder never makes one request slow."""
         stale = [c for c in earlier if not _comparable(c, own)]
         if not stale or own.similarity_model != self._embedder.model_id:
             return list(earlier)
-        fresh = self.vectors([c.text for c in stale])
+        stale = stale[-MAX_REEMBEDDED:]
+        rows = self._embedder.embed([text.analysed(c.text) for c in stale])
         model = self._embedder.model_id
         again = {
-            c.id: dataclasses.replace(c, vector=tuple(map(float, v.builtin)), model=model)
-            for c, v in zip(stale, fresh, strict=True)
+            c.id: dataclasses.replace(c, vector=tuple(map(float, row)), model=model)
+            for c, row in zip(stale, rows, strict=True)
         }
         return [again.get(c.id, c) for c in earlier]
 
@@ -231,7 +237,7 @@ class _Decision:
             if sure and self.room >= 1:
                 check = Check("urgency")
                 self._reason_type(kind)
-                self.reasons.append(Reason(m.URGENT_ASKED, {"p": p}))
+                self.reasons.append(Reason(m.QUESTION_ASKED, {"p": p}))
             else:
                 self._reason_type(kind)
                 self.reasons.append(Reason(m.QUESTION_NOT_URGENT))

@@ -216,4 +216,4 @@ def test_reembed_moves_every_stored_embedding_to_the_endpoint_model(
         monkeypatch.setenv("HEATSHIELD_EMBEDDINGS_MODEL", "another-model")
         result = runner.invoke(main, ["triage", "reembed"])
         assert result.exit_code != 0
-        assert "did not answer; nothing was changed" in result.output
+        assert "did not answer; 0 items were re-embedded" in result.output

@@ -77,7 +77,8 @@ async def test_a_type_correction_updates_the_card_is_audited_and_teaches(
     item = await state.item(runtime, item.id)
     assert (item.type, item.urgent) == (ItemType.INCIDENT, True)
     assert (await client.last("po"))["text"] == (
-        f"Noted: #{item.id} is an incident. Similar requests will be triaged that way."
+        f"Noted: #{item.id} is an incident. Similar requests will be triaged that way. "
+        "It is urgent now, too."
     )
     updated = next(m for m in await client.inbox("po") if m["id"] == card["id"])
     fields = {f["label"]: f["value"] for f in updated["sections"][0]["fields"]}

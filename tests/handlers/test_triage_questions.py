@@ -273,3 +273,115 @@ async def test_the_coach_digest_counts_escalations_per_stakeholder(
         week = week_of(runtime.services.clock.now(), workspace.timezone)
         digest = await build_digest(uow, workspace, contract, week)
     assert digest.escalations == {"Anna": 1}
+
+
+@pytest.mark.parametrize("asking", [ASK_URGENCY], indirect=True)
+async def test_the_pos_word_on_urgency_closes_the_stakeholders_question(
+    asking: tuple[Playground, Runtime],
+) -> None:
+    client, runtime = asking
+    await client.say("anna", BUG)
+    [item] = await state.items(runtime)
+
+    await client.click("po", "correct_urgent", f"{item.id}:no")
+
+    ack = ack_section(await latest_ack(client, "anna"))
+    assert ack["buttons"] == [] and "The PO has looked at it already." in ack["outcome"]
+    await client.click("anna", "urgency_yes", str(item.id))
+    assert "answered that already" in (await client.last("anna"))["text"]
+    await client.click("anna", "escalate", str(item.id))
+    assert "decided it can wait" in (await client.last("anna"))["text"]
+    item = await state.item(runtime, item.id)
+    assert (item.urgent, item.urgent_by, item.check_answer) == (False, "po", "po")
+    alerts = [m for m in await client.inbox("po") if "approve_top" in action_ids(m)]
+    assert alerts == [], "the PO is not alerted against their own word"
+
+
+@pytest.mark.parametrize("asking", [ASK_URGENCY], indirect=True)
+async def test_the_latest_word_on_urgency_is_the_one_the_card_shows(
+    asking: tuple[Playground, Runtime],
+) -> None:
+    client, runtime = asking
+    await client.say("anna", BUG)
+    [item] = await state.items(runtime)
+    await client.click("anna", "urgency_yes", str(item.id))
+    await client.click("po", "correct_urgent", f"{item.id}:no")
+    await client.click("po", "correct_urgent", f"{item.id}:yes")
+
+    item = await state.item(runtime, item.id)
+    about_urgency = [
+        r["msgid"] for r in item.reasons if "urgent" in r["msgid"] or "blocking" in r["msgid"]
+    ]
+    assert about_urgency == ["{who} marked it urgent"], item.reasons
+
+
+async def test_a_type_correction_keeps_the_why_question_open(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("anna", "Can the login button be orange instead of blue?")
+    [item] = await state.items(runtime)
+    assert item.status == ItemStatus.NEEDS_INFO
+
+    await client.click("po", "correct_type", f"{item.id}:bug")
+    await client.say("anna", "Our brand colour is orange; marketing wants a consistent look.")
+
+    [item] = await state.items(runtime)
+    assert item.type == ItemType.BUG and not item.needs_info
+    assert "brand colour" in (item.request.clarification or ""), "taken as the answer"
+
+
+@pytest.mark.parametrize("asking", [ASK_URGENCY], indirect=True)
+async def test_a_yes_is_no_escalation_in_the_coachs_digest(
+    asking: tuple[Playground, Runtime],
+) -> None:
+    client, runtime = asking
+    await client.say("anna", BUG)
+    [item] = await state.items(runtime)
+    await client.click("anna", "urgency_yes", str(item.id))
+
+    async with runtime.db.transaction() as uow:
+        workspace = await uow.workspaces.get(platform="playground", external_id="demo")
+        assert workspace is not None
+        week = week_of(runtime.services.clock.now(), workspace.timezone)
+        digest = await build_digest(uow, workspace, CoachingContract(confidentiality="names"), week)
+    assert digest.escalations == {}
+
+
+@pytest.mark.parametrize("asking", [ASK_URGENCY], indirect=True)
+async def test_an_answer_and_a_correction_at_once_on_two_replicas_agree(
+    asking: tuple[Playground, Runtime], clock: FakeClock
+) -> None:
+    import asyncio
+
+    from bot.events import ActionEvent, ConversationRef, PersonInfo
+
+    client, runtime = asking
+    other = build_runtime(
+        load_settings(database_url=runtime.engine.url.render_as_string(hide_password=False)),
+        clock=clock,
+        triager=runtime.services.triage.triager,
+    )
+    await client.say("anna", BUG)
+    [item] = await state.items(runtime)
+
+    def click(user: str, action_id: str, value: str, key: str) -> ActionEvent:
+        where = ConversationRef(
+            platform="playground", workspace="demo", channel=f"@{user}", user=user
+        )
+        return ActionEvent(conversation=where, sender=PersonInfo(user_id=user),
+                           action_id=action_id, value=value, idempotency_key=key)  # fmt: skip
+
+    await asyncio.gather(
+        runtime.pipeline.receive(click("anna", "urgency_yes", str(item.id), "a1")),
+        other.pipeline.receive(click("po", "correct_urgent", f"{item.id}:no", "p1")),
+    )
+    await runtime.worker.deliver_due()
+    await other.engine.dispose()
+
+    item = await state.item(runtime, item.id)
+    # Whichever came second saw the first: the PO's "can wait" either closed the question
+    # (the answer was refused) or came after the answer and overruled it.
+    assert (item.urgent, item.urgent_by) == (False, "po")
+    assert item.check_answer in ("yes", "po")
+    alerts = [m for m in await client.inbox("po") if "approve_top" in action_ids(m)]
+    assert len(alerts) == (1 if item.check_answer == "yes" else 0)

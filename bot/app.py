@@ -24,12 +24,13 @@ from bot.pipeline import Pipeline
 from bot.platforms import Platform, PlatformFactory
 from bot.scheduler import Scheduler
 from bot.settings import Settings, load_settings
+from bot.workers import Workers
 from handlers.context import Defaults, Services
 from handlers.team import seed_demo
 from handlers.triage import Triager, default_triager
 from handlers.triage.service import RemoteEmbedder, TriageService
 from storage import migrate
-from storage.db import create_engine, create_sessionmaker
+from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class Runtime:
     pipeline: Pipeline
     worker: DeliveryWorker
     scheduler: Scheduler
+    workers: Workers
+    store_engine: AsyncEngine
     senders: dict[str, Sender] = field(default_factory=dict)
     platforms: list[Platform] = field(default_factory=list)
 
@@ -85,15 +88,29 @@ def build_runtime(
     worker = DeliveryWorker(
         db, senders, clock, give_up_after=timedelta(hours=settings.outbox_give_up_hours)
     )
-    pipeline = Pipeline(db, services, on_outbox=worker.wake)
-    scheduler = Scheduler(db, services, pipeline, settings.scheduler_tick_seconds)
-    runtime = Runtime(settings, engine, db, services, pipeline, worker, scheduler, senders)
+    # Acks store inbound events through a small pool of their own, never behind the workers.
+    store_engine = create_engine(settings.database_url, **_small_pool(settings))
+    pipeline = Pipeline(
+        db, services, on_outbox=worker.wake, store_db=Database(create_sessionmaker(store_engine))
+    )
+    workers = Workers(pipeline, count=settings.workers, prefetch=services.triage.prefetch)
+    pipeline.on_stored = workers.wake
+    scheduler = Scheduler(db, services, settings.scheduler_tick_seconds)
+    runtime = Runtime(
+        settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, senders
+    )
     for factory in PLATFORMS:
         platform = factory(runtime)
         if platform is not None:
             runtime.platforms.append(platform)
             senders[platform.name] = platform.sender
     return runtime
+
+
+def _small_pool(settings: Settings) -> dict[str, int]:
+    if is_sqlite(settings.database_url):
+        return {}
+    return {"pool_size": settings.store_connections, "max_overflow": 0}
 
 
 def configured_model(settings: Settings) -> Triager:
@@ -171,6 +188,7 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         worker = asyncio.create_task(
             runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
         )
+        runtime.workers.start()
         runtime.scheduler.start()
         for platform in runtime.platforms:
             await platform.start()
@@ -178,6 +196,8 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         for platform in runtime.platforms:
             await platform.stop()
         runtime.scheduler.stop()
+        await runtime.pipeline.store.close()
+        await runtime.workers.stop()
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
@@ -188,6 +208,7 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
 def _dispose(runtime: Runtime) -> Callable[[web.Application], Awaitable[None]]:
     async def dispose(_: web.Application) -> None:
         await runtime.services.triage.close()
+        await runtime.store_engine.dispose()
         await runtime.engine.dispose()
 
     return dispose

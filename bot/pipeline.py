@@ -1,33 +1,62 @@
-"""From a neutral event to a committed change: store the inbound, then handle it in one transaction.
+"""From a neutral event to a committed change: stored first, then handled exactly once.
 
-Acked means stored: adapters call `accept` before they acknowledge the platform, then `process`
-(at once, or in the background). An inbound seen before is recognised by its key and ignored.
+Acked means stored: adapters call ``accept`` before they acknowledge the platform; the stored
+inbound table is the queue the workers (bot/workers.py) claim from, in order per conversation.
+Each claimed inbound is handled in one transaction (its change and the outbox rows it writes);
+a failure that is not its content's fault (a lost connection, a time-out, a restart) gives it
+back to be tried again with backoff, so the person hears one answer once it works. Only input
+that can never be handled is given up, with a polite reply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import random
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Protocol
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from bot.errors import InvalidInputError
 from bot.events import InboundEvent, MessageEvent
 from bot.i18n import normalise_language, translate
+from bot.inbound import InboundStore
 from bot.messages import OutboundMessage
 from handlers.context import Context, Services
 from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
 from handlers.people import person_for, remember_direct_conversation, workspace_for
-from storage.models import InboundRecord
+from handlers.triage import TriageInputError
+from storage.models import InboundRecord, InboundStatus
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
 EVENT_ADAPTER: TypeAdapter[InboundEvent] = TypeAdapter(InboundEvent)
-# An inbound still pending after this long was interrupted (a crash, a restart): handle it again.
-STALE_AFTER = timedelta(minutes=1)
 CONFLICT_RETRIES = 3
+# A claimed inbound is another worker's to take when its handler has not finished by then.
+LEASE = timedelta(seconds=60)
+# A failure that may pass is tried again this long; after it, the inbound is given up.
+GIVE_UP_AFTER = timedelta(hours=24)
+# What the content itself gets wrong: trying again cannot help.
+PERMANENT = (ValidationError, TriageInputError, InvalidInputError)
+
+
+class InboundHooks(Protocol):
+    """What a platform adds around handling: the sender's details fetched after the ack
+    (``enrich``), and what it shows once an event was handled (``handled``)."""
+
+    async def enrich(self, event: InboundEvent) -> InboundEvent: ...
+
+    async def handled(self, event: InboundEvent) -> None: ...
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 2, 4, 8 ... seconds, at most five minutes."""
+    return timedelta(seconds=random.uniform(1.0, min(300.0, 2.0**attempts)))
 
 
 class Pipeline:
@@ -36,98 +65,188 @@ class Pipeline:
         db: Database,
         services: Services,
         on_outbox: Callable[[], None] = lambda: None,
+        *,
+        store_db: Database | None = None,
+        owner: str | None = None,
     ) -> None:
         self._db = db
         self._services = services
         self._on_outbox = on_outbox
+        self.owner = owner or f"replica-{uuid.uuid4().hex[:12]}"
+        self.store = InboundStore(store_db or db, services.clock)
+        self.hooks: dict[str, InboundHooks] = {}
+        self.on_stored: Callable[[], None] = lambda: None
 
     async def accept(self, event: InboundEvent) -> bool:
         """Commit the raw inbound; False when the same inbound was accepted before (unless its
-        handling failed then: a redelivery is the moment to try again)."""
-        async with self._db.transaction() as uow:
-            if await uow.inbound.add(
-                InboundRecord(
-                    platform=event.conversation.platform,
-                    idempotency_key=event.idempotency_key,
-                    workspace_external_id=event.conversation.workspace,
-                    kind=event.kind,
-                    event=event.model_dump(mode="json"),
-                    status="pending",
-                    received_at=self._services.clock.now(),
-                )
-            ):
-                return True
-            return await uow.inbound.retry_failed(
-                platform=event.conversation.platform, key=event.idempotency_key
-            )
+        handling was given up then: a redelivery is the moment to try again)."""
+        fresh = await self.store.accept(event)
+        if fresh:
+            self.on_stored()
+        return fresh
 
     async def receive(self, event: InboundEvent) -> bool:
-        """Accept and handle at once; False for a redelivery, which changes nothing."""
+        """Accept and handle at once, here; False for a redelivery, which changes nothing."""
         if not await self.accept(event):
             log.info("Ignoring redelivered %s %s", event.kind, event.idempotency_key)
             return False
         await self.process(event)
         return True
 
-    async def process(self, event: InboundEvent) -> None:
-        try:
-            await self._handle_with_retry(event)
-        except Exception as exc:
-            log.exception("Handling %s %s failed", event.kind, event.idempotency_key)
-            await self._mark_failed(event, exc)
-        self._on_outbox()
+    async def process(self, event: InboundEvent, *, within: float = 10.0) -> None:
+        """Handle this stored event now, here, unless a worker has it already; while an
+        earlier event of its conversation is still being handled, wait for that one first."""
+        key = (event.conversation.platform, event.idempotency_key)
+        deadline = asyncio.get_running_loop().time() + within
+        while not (claimed := await self.claim(limit=1, key=key)):
+            if not await self._waiting(event) or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+        for record in claimed:
+            await self.handle(record)
 
-    async def recover(self) -> int:
-        """Handle the inbounds that were stored but never finished."""
-        cutoff = self._services.clock.now() - STALE_AFTER
+    async def wait_handled(self, event: InboundEvent, *, within: float = 10.0) -> bool:
+        """Wait until the stored event is no longer waiting or being handled (a worker of this
+        or another replica may have it); False when that takes longer than ``within``."""
+        deadline = asyncio.get_running_loop().time() + within
+        while await self._waiting(event):
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def _waiting(self, event: InboundEvent) -> bool:
+        """Whether the stored event is due and not handled yet (waiting, or being handled)."""
+        async with self._db.read() as uow:
+            record = await uow.inbound.get(
+                platform=event.conversation.platform, key=event.idempotency_key
+            )
+        if record is None or record.status not in (InboundStatus.PENDING, InboundStatus.WORKING):
+            return False
+        return record.status == InboundStatus.WORKING or (
+            record.next_attempt_at <= self._services.clock.now()
+        )
+
+    async def claim(
+        self, *, limit: int, key: tuple[str, str] | None = None
+    ) -> Sequence[InboundRecord]:
         async with self._db.transaction() as uow:
-            records = await uow.inbound.unfinished(received_before=cutoff)
-            events = [EVENT_ADAPTER.validate_python(record.event) for record in records]
-        for event in events:
-            await self.process(event)
-        return len(events)
+            return await uow.inbound.claim(
+                now=self._services.clock.now(),
+                lease=LEASE,
+                owner=self.owner,
+                limit=limit,
+                key=key,
+            )
 
-    async def _handle_with_retry(self, event: InboundEvent) -> None:
+    async def release(self) -> int:
+        """Give back whatever this replica holds, for another to take at once."""
+        async with self._db.transaction() as uow:
+            return await uow.inbound.release(owner=self.owner)
+
+    async def handle(self, record: InboundRecord) -> None:
+        """Handle one claimed inbound: done, given back to be tried again, or given up."""
+        try:
+            event = EVENT_ADAPTER.validate_python(record.event)
+        except ValidationError as exc:
+            await self._give_up(record, None, exc)
+            return
+        try:
+            event = await self._enrich(event)
+            await self._handle_with_retry(event, record)
+        except PERMANENT as exc:
+            await self._give_up(record, event, exc)
+        except Exception as exc:
+            await self._later(record, event, exc)
+        else:
+            await self._after(event)
+        finally:
+            self._on_outbox()
+
+    async def _enrich(self, event: InboundEvent) -> InboundEvent:
+        hooks = self.hooks.get(event.conversation.platform)
+        return await hooks.enrich(event) if hooks is not None else event
+
+    async def _after(self, event: InboundEvent) -> None:
+        hooks = self.hooks.get(event.conversation.platform)
+        if hooks is None:
+            return
+        try:
+            await hooks.handled(event)
+        except Exception:
+            log.exception("After handling %s %s", event.kind, event.idempotency_key)
+
+    async def _handle_with_retry(self, event: InboundEvent, record: InboundRecord) -> None:
         """Two first events of a new person or workspace race to create it: the loser's
         transaction rolls back whole, and handling it again finds what the winner made."""
         for attempt in range(CONFLICT_RETRIES):
             try:
-                await self._handle(event)
+                await self._handle(event, record)
                 return
             except IntegrityError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
                 log.info("Retrying %s %s after a conflict", event.kind, event.idempotency_key)
 
-    async def _handle(self, event: InboundEvent) -> None:
+    async def _handle(self, event: InboundEvent, record: InboundRecord) -> None:
         now = self._services.clock.now()
         async with self._db.transaction() as uow:
-            if not await uow.inbound.finish(
-                platform=event.conversation.platform, key=event.idempotency_key, now=now
-            ):
-                return  # another worker handled it already
+            if not await uow.inbound.finish(record_id=record.id, owner=self.owner, now=now):
+                log.info("Lost the claim on %s %s", event.kind, event.idempotency_key)
+                return
             workspace = await workspace_for(uow, event.conversation, self._services.defaults, now)
             actor = await person_for(uow, workspace, event.sender, now)
             if isinstance(event, MessageEvent) and event.source == "direct":
                 remember_direct_conversation(actor, event.conversation)
             await dispatch(event, Context(uow, self._services, workspace, actor))
 
-    async def _mark_failed(self, event: InboundEvent, exc: Exception) -> None:
-        """Keep the failure with the inbound, and tell the sender politely that it is kept."""
+    async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> None:
+        """A failure that may pass: try again later, unless it has been failing for too long."""
         now = self._services.clock.now()
-        language = normalise_language(event.sender.language, self._services.defaults.language)
-        apology = OutboundMessage(
-            text=translate(
-                language,
-                "Sorry, something went wrong on my side and I could not handle your message. "
-                "It is kept for the team to look into; please send it again in a moment.",
-            )
+        if now - record.received_at > GIVE_UP_AFTER:
+            await self._give_up(record, event, exc)
+            return
+        delay = retry_delay(record.attempts)
+        log.warning(
+            "Handling %s %s failed (attempt %s: %s: %s); trying again in %.0f s",
+            event.kind,
+            event.idempotency_key,
+            record.attempts,
+            type(exc).__name__,
+            exc,
+            delay.total_seconds(),
         )
         async with self._db.transaction() as uow:
-            await uow.inbound.fail(
-                platform=event.conversation.platform,
-                key=event.idempotency_key,
-                error=f"{type(exc).__name__}: {exc}"[:2000],
-                now=now,
+            await uow.inbound.later(
+                record_id=record.id, owner=self.owner, at=now + delay, error=_error(exc)
             )
-            await uow.outbox.add(new_outbox_row(event.conversation, apology, now))
+
+    async def _give_up(
+        self, record: InboundRecord, event: InboundEvent | None, exc: Exception
+    ) -> None:
+        """Keep the failure with the inbound, and tell the sender politely that it is kept."""
+        log.error(
+            "Giving up inbound %s (%s %s): %s", record.id, record.kind, record.idempotency_key,
+            _error(exc),
+        )  # fmt: skip
+        now = self._services.clock.now()
+        async with self._db.transaction() as uow:
+            await uow.inbound.fail(record_id=record.id, error=_error(exc), now=now)
+            if event is not None:
+                apology = _apology(event, self._services.defaults.language)
+                await uow.outbox.add(new_outbox_row(event.conversation, apology, now))
+
+
+def _apology(event: InboundEvent, default_language: str) -> OutboundMessage:
+    language = normalise_language(event.sender.language, default_language)
+    return OutboundMessage(
+        text=translate(
+            language,
+            "Sorry, something went wrong on my side and I could not handle your message. "
+            "It is kept for the team to look into; please send it again in a moment.",
+        )
+    )
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]

@@ -10,7 +10,6 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.pipeline import Pipeline
 from handlers.context import Services
 from handlers.rhythm import tick
 from storage.repositories import Database
@@ -19,27 +18,20 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(
-        self, db: Database, services: Services, pipeline: Pipeline, interval_seconds: float
-    ) -> None:
+    def __init__(self, db: Database, services: Services, interval_seconds: float) -> None:
         self._db = db
         self._services = services
-        self._pipeline = pipeline
         self._interval = interval_seconds
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def run_once(self) -> None:
-        # Recovering stranded inbounds does not depend on the rest of the tick going well.
-        recovered = await self._pipeline.recover()
         report = await tick(self._db, self._services)
-        if report.requeued or report.batches or report.coaching_sent or recovered:
+        if report.requeued or report.batches or report.coaching_sent:
             log.info(
-                "Tick: %s deferred back, %s review batches, %s coaching messages, "
-                "%s inbounds recovered",
+                "Tick: %s deferred back, %s review batches, %s coaching messages",
                 report.requeued,
                 report.batches,
                 report.coaching_sent,
-                recovered,
             )
 
     async def _guarded_run(self) -> None:

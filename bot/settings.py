@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     outbox_give_up_hours: float = Field(default=48.0, gt=0)
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
+    # How many inbound events one replica handles at a time.
+    workers: int = Field(default=4, ge=1, le=64)
+    # Connections (PostgreSQL) kept for storing inbound events before they are acked.
+    store_connections: int = Field(default=2, ge=1, le=20)
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.

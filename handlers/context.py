@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.i18n import Translator
+from handlers.candidates import CandidateIndex
 from handlers.triage.service import TriageService
 from storage.models import Person, Workspace
 from storage.repositories import UnitOfWork
@@ -29,6 +30,8 @@ class Services:
     # The model and the encoder load on first use (or at start-up, when serving): commands
     # that never triage never pay for them.
     triage: TriageService
+    # Each workspace's duplicate index, kept in memory for the life of the process.
+    candidates: CandidateIndex = field(default_factory=CandidateIndex)
 
 
 @dataclass

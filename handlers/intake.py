@@ -9,11 +9,13 @@ from bot.i18n import N_
 from bot.messages import OutboundMessage
 from handlers import outbox, triage
 from handlers.acknowledge import ack_section, acknowledge, expectation
-from handlers.cards import item_card, request_text
+from handlers.cards import item_card
 from handlers.context import Context
 from handlers.items import already_alerted, breaks_through, duplicate_of, reason_json
 from handlers.people import person_for
 from handlers.triage import budget
+from handlers.triage.embedding import to_bytes
+from handlers.triage.text import words
 from storage.models import BacklogItem, ItemStatus, Person, Request, Role, Source
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,9 @@ async def take_request(
             duplicate_of_id=int(result.duplicate_of) if result.duplicate_of else None,
             duplicate_score=result.duplicate_score,
             reasons=[reason_json(r) for r in result.reasons],
-            embedding=list(result.vector),
+            embedding=to_bytes(result.vector),
             embedding_model=result.vector_model,
+            words=len(words(text)),
             check_kind=result.check.kind if result.check else None,
             check_of_id=int(result.check.of) if result.check and result.check.of else None,
             pending_question=question,
@@ -83,29 +86,22 @@ async def take_request(
 async def triage_request(
     ctx: Context, text: str, *, vectors: triage.Vectors | None = None, may_ask: bool = True
 ) -> triage.TriageResult:
-    """The triage against the workspace's open items and its own labels, asking only while
-    the workspace's question budget allows."""
+    """The triage against the workspace's open items (its duplicate index) and its own
+    labels, asking only while the workspace's question budget allows."""
     workspace_id = ctx.workspace.id
-    candidates = await ctx.uow.backlog.candidates_for_duplicates(workspace_id=workspace_id)
+    service = ctx.services.triage
+    own = vectors or (await service.vectors([text]))[0]
+    pool = await ctx.services.candidates.pool(
+        ctx.uow, workspace_id=workspace_id, model=own.similarity_model
+    )
     labels = await ctx.uow.triage.labels(workspace_id=workspace_id)
     recent = await ctx.uow.backlog.recent_checks(workspace_id=workspace_id, limit=budget.WINDOW - 1)
-    return await ctx.services.triage.triage(
+    return await service.triage(
         text,
-        [candidate_of(item) for item in candidates],
+        pool,
         labels=[triage.Label(lb.text, lb.vector, lb.type, lb.urgent) for lb in labels],
         room=budget.room(recent) if may_ask else 0,
-        vectors=vectors,
-    )
-
-
-def candidate_of(item: BacklogItem) -> triage.Candidate:
-    return triage.Candidate(
-        id=str(item.id),
-        text=request_text(item),
-        vector=item.embedding,
-        model=item.embedding_model,
-        type=item.type,
-        urgent=item.urgent,
+        vectors=own,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.errors import HeatshieldError
 from handlers.cards import request_text
 from handlers.people import find_workspace
+from handlers.triage.embedding import to_bytes
 from handlers.triage.service import TriageService
 from storage.repositories import Database
 
@@ -43,7 +44,7 @@ async def reembed(
                     "before it stopped. Run it again once the endpoint works."
                 )
             for item, own in zip(items, vectors, strict=True):
-                item.embedding = [float(x) for x in own.similarity]
+                item.embedding = to_bytes(own.similarity)
                 item.embedding_model = own.similarity_model
         count += len(items)
         after = items[-1].id

@@ -39,10 +39,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "heatshield_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers wait for each other (busy
-    # timeout) instead of one failing on a snapshot that went stale.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # timeout) instead of one failing on a snapshot that went stale. A read-only unit (see
+    # Database.read) begins DEFERRED: with WAL it never waits for, nor holds up, a writer.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -77,6 +86,8 @@ class ItemStatus(StrEnum):
 
 OPEN_STATUSES = (ItemStatus.QUEUED, ItemStatus.NEEDS_INFO, ItemStatus.DEFERRED)
 UNDECIDED_STATUSES = (ItemStatus.QUEUED, ItemStatus.NEEDS_INFO)
+# What a new request may duplicate: open items and those on the backlog.
+CANDIDATE_STATUSES = (*OPEN_STATUSES, ItemStatus.APPROVED)
 
 
 class Workspace(Base):
@@ -117,19 +128,37 @@ class Person(Base):
         return self.display_name or self.platform_user_id
 
 
+class InboundStatus(StrEnum):
+    PENDING = "pending"  # stored, waiting for a worker (again, after a failure that may pass)
+    WORKING = "working"  # claimed by a worker until `claimed_until`
+    DONE = "done"
+    FAILED = "failed"  # given up: its own content can never be handled
+
+
 class InboundRecord(Base):
-    """Every inbound event as it arrived, committed before the platform is acknowledged."""
+    """Every inbound event as it arrived, committed before the platform is acknowledged: the
+    queue the workers take their work from, in order per conversation."""
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("platform", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "idempotency_key"),
+        Index("ix_inbound_events_claim", "status", "next_attempt_at"),
+        Index("ix_inbound_events_conversation", "conversation_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(255))
     workspace_external_id: Mapped[str] = mapped_column(String(255))
+    # Events of one conversation are handled one after the other, in the order they came.
+    conversation_key: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(32))
     event: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
@@ -156,9 +185,16 @@ class Request(Base):
     )
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class BacklogItem(Base):
     __tablename__ = "backlog_items"
-    __table_args__ = (Index("ix_backlog_items_workspace_status", "workspace_id", "status"),)
+    __table_args__ = (
+        Index("ix_backlog_items_workspace_status", "workspace_id", "status"),
+        Index("ix_backlog_items_workspace_changed", "workspace_id", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -173,9 +209,15 @@ class BacklogItem(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("backlog_items.id"))
     duplicate_score: Mapped[float | None]
     reasons: Mapped[list[Any]]
-    embedding: Mapped[list[Any] | None]
-    # The model that made the embedding: only embeddings of one model are compared.
+    # The embedding compared with later requests, as float32 bytes, and the model that made
+    # it: only embeddings of one model are compared.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     embedding_model: Mapped[str | None] = mapped_column(String(128))
+    # The request's length in words (short texts say too little to be sure of a duplicate).
+    words: Mapped[int] = mapped_column(default=0)
+    # When anything the duplicate index keeps changed: replicas bring their index up to date
+    # from it. Set by the database layer, not the handlers' clock.
+    changed_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     # The one question the stakeholder was asked ("urgency" or "duplicate", of which item),
     # and the answer ("yes", "no", "same", "other") once given.
     check_kind: Mapped[str | None] = mapped_column(String(16))

@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
+from storage.db import READ_ONLY
 from storage.models import (
+    CANDIDATE_STATUSES,
     OPEN_STATUSES,
     UNDECIDED_STATUSES,
     AuditEntry,
@@ -20,6 +24,7 @@ from storage.models import (
     CardItem,
     Decision,
     InboundRecord,
+    InboundStatus,
     ItemStatus,
     OutboxMessage,
     Person,
@@ -106,6 +111,8 @@ class PersonRepository:
 
 
 class InboundRepository:
+    """The stored inbound events: the queue the workers claim their work from."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -116,59 +123,156 @@ class InboundRepository:
             )
         )
 
-    async def add(self, record: InboundRecord) -> bool:
-        """Store the record; False when an inbound with the same key is already there."""
-        try:
-            async with self._session.begin_nested():
-                self._session.add(record)
-        except IntegrityError:
-            return False
-        return True
+    async def add_many(self, records: Sequence[InboundRecord]) -> set[tuple[str, str]]:
+        """Store the records in one statement; the (platform, key) of those that are new (an
+        inbound with a key seen before is left as it is)."""
+        if not records:
+            return set()
+        rows = [
+            {column.key: getattr(record, column.key) for column in _INBOUND_COLUMNS}
+            for record in records
+        ]
+        insert = _dialect_insert(self._session)(InboundRecord).values(rows)
+        statement = insert.on_conflict_do_nothing(
+            index_elements=["platform", "idempotency_key"]
+        ).returning(InboundRecord.platform, InboundRecord.idempotency_key)
+        return {(row[0], row[1]) for row in await self._session.execute(statement)}
 
-    async def finish(self, *, platform: str, key: str, now: datetime) -> bool:
-        """Mark the inbound handled; False when it was not pending (handled elsewhere)."""
+    async def retry_failed_many(self, *, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Make failed inbounds pending again (a redelivery is the moment to try once more);
+        the (platform, key) of those that were failed."""
+        found: set[tuple[str, str]] = set()
+        for platform, key in keys:
+            result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+                update(InboundRecord)
+                .where(
+                    InboundRecord.platform == platform,
+                    InboundRecord.idempotency_key == key,
+                    InboundRecord.status == InboundStatus.FAILED,
+                )
+                .values(status=InboundStatus.PENDING, error=None, processed_at=None, attempts=0)
+            )
+            if result.rowcount == 1:
+                found.add((platform, key))
+        return found
+
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        owner: str,
+        limit: int,
+        key: tuple[str, str] | None = None,
+    ) -> Sequence[InboundRecord]:
+        """Take up to ``limit`` inbounds that are due (pending, or working past their lease)
+        and are not behind an unfinished earlier one of their conversation; on PostgreSQL rows
+        another worker is taking are skipped. ``key`` takes just that one inbound."""
+        earlier = aliased(InboundRecord)
+        behind = exists().where(
+            earlier.conversation_key == InboundRecord.conversation_key,
+            earlier.id < InboundRecord.id,
+            earlier.status.in_((InboundStatus.PENDING, InboundStatus.WORKING)),
+        )
+        due = or_(
+            and_(
+                InboundRecord.status == InboundStatus.PENDING,
+                InboundRecord.next_attempt_at <= now,
+            ),
+            and_(InboundRecord.status == InboundStatus.WORKING, InboundRecord.claimed_until < now),
+        )
+        chosen = select(InboundRecord.id).where(due, ~behind)
+        if key is not None:
+            chosen = chosen.where(
+                InboundRecord.platform == key[0], InboundRecord.idempotency_key == key[1]
+            )
+        chosen = chosen.order_by(InboundRecord.id).limit(limit)
+        if _dialect(self._session) == "postgresql":
+            chosen = chosen.with_for_update(skip_locked=True)
+        statement = (
+            update(InboundRecord)
+            .where(InboundRecord.id.in_(chosen.scalar_subquery()))
+            .values(
+                status=InboundStatus.WORKING,
+                claimed_by=owner,
+                claimed_until=now + lease,
+                attempts=InboundRecord.attempts + 1,
+            )
+            .returning(InboundRecord)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = (await self._session.scalars(statement)).all()
+        return sorted(claimed, key=lambda record: record.id)
+
+    async def finish(self, *, record_id: int, owner: str, now: datetime) -> bool:
+        """Mark a claimed inbound handled; False when the claim was lost (its lease ran out
+        and another worker took it)."""
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(InboundRecord)
             .where(
-                InboundRecord.platform == platform,
-                InboundRecord.idempotency_key == key,
-                InboundRecord.status == "pending",
+                InboundRecord.id == record_id,
+                InboundRecord.status == InboundStatus.WORKING,
+                InboundRecord.claimed_by == owner,
             )
-            .values(status="done", processed_at=now)
+            .values(status=InboundStatus.DONE, processed_at=now, claimed_until=None)
         )
         return result.rowcount == 1
 
-    async def retry_failed(self, *, platform: str, key: str) -> bool:
-        """Make a failed inbound pending again; False when it is not failed."""
+    async def later(self, *, record_id: int, owner: str, at: datetime, error: str) -> bool:
+        """Give a claimed inbound back, to be tried again at ``at``."""
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(InboundRecord)
-            .where(
-                InboundRecord.platform == platform,
-                InboundRecord.idempotency_key == key,
-                InboundRecord.status == "failed",
+            .where(InboundRecord.id == record_id, InboundRecord.claimed_by == owner)
+            .values(
+                status=InboundStatus.PENDING,
+                next_attempt_at=at,
+                claimed_by=None,
+                claimed_until=None,
+                error=error,
             )
-            .values(status="pending", error=None, processed_at=None)
         )
         return result.rowcount == 1
 
-    async def fail(self, *, platform: str, key: str, error: str, now: datetime) -> None:
+    async def release(self, *, owner: str) -> int:
+        """Give back everything the owner holds, due at once (a worker that stops)."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(InboundRecord)
+            .where(InboundRecord.status == InboundStatus.WORKING, InboundRecord.claimed_by == owner)
+            .values(status=InboundStatus.PENDING, claimed_by=None, claimed_until=None)
+        )
+        return int(result.rowcount)
+
+    async def fail(self, *, record_id: int, error: str, now: datetime) -> None:
         await self._session.execute(
             update(InboundRecord)
-            .where(InboundRecord.platform == platform, InboundRecord.idempotency_key == key)
-            .values(status="failed", error=error, processed_at=now)
+            .where(InboundRecord.id == record_id)
+            .values(
+                status=InboundStatus.FAILED,
+                error=error,
+                processed_at=now,
+                claimed_by=None,
+                claimed_until=None,
+            )
         )
 
-    async def unfinished(self, *, received_before: datetime) -> Sequence[InboundRecord]:
-        return (
-            await self._session.scalars(
-                select(InboundRecord)
-                .where(
-                    InboundRecord.status == "pending",
-                    InboundRecord.received_at < received_before,
-                )
-                .order_by(InboundRecord.id)
-            )
-        ).all()
+    async def counts(self) -> dict[str, int]:
+        """How many inbounds are in each status (for the metrics)."""
+        rows = await self._session.execute(
+            select(InboundRecord.status, func.count()).group_by(InboundRecord.status)
+        )
+        return {str(status): int(count) for status, count in rows}
+
+
+_INBOUND_COLUMNS = [c for c in InboundRecord.__table__.columns if c.key != "id"]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT that can skip conflicting rows, for the session's database."""
+    return postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
 
 
 class BacklogRepository:
@@ -201,11 +305,6 @@ class BacklogRepository:
 
     async def open_items(self, *, workspace_id: int) -> Sequence[BacklogItem]:
         return await self._items(workspace_id, BacklogItem.status.in_(OPEN_STATUSES))
-
-    async def candidates_for_duplicates(self, *, workspace_id: int) -> Sequence[BacklogItem]:
-        """Items a new request may duplicate: open ones and those on the backlog."""
-        statuses = (*OPEN_STATUSES, ItemStatus.APPROVED)
-        return await self._items(workspace_id, BacklogItem.status.in_(statuses))
 
     async def queue(self, *, workspace_id: int) -> Sequence[BacklogItem]:
         return (
@@ -260,6 +359,28 @@ class BacklogRepository:
             .limit(1)
             .with_for_update(of=BacklogItem)
         )
+
+    async def candidate_rows(
+        self, *, workspace_id: int, changed_since: datetime | None
+    ) -> Sequence[Any]:
+        """What the duplicate index keeps of the workspace's items (changed since then, or
+        all): id, status, embedding and its model, type, urgency, words and title."""
+        query = select(
+            BacklogItem.id,
+            BacklogItem.status,
+            BacklogItem.embedding,
+            BacklogItem.embedding_model,
+            BacklogItem.type,
+            BacklogItem.urgent,
+            BacklogItem.words,
+            BacklogItem.title,
+            BacklogItem.changed_at,
+        ).where(BacklogItem.workspace_id == workspace_id)
+        if changed_since is None:
+            query = query.where(BacklogItem.status.in_(CANDIDATE_STATUSES))
+        else:
+            query = query.where(BacklogItem.changed_at >= changed_since)
+        return (await self._session.execute(query.order_by(BacklogItem.id))).all()
 
     async def recent_checks(self, *, workspace_id: int, limit: int) -> list[bool]:
         """Whether each of the workspace's latest items asked the stakeholder a question,
@@ -367,7 +488,7 @@ class TriageRepository:
             select(BacklogItem)
             .where(
                 BacklogItem.id > after_id,
-                BacklogItem.status.in_((*OPEN_STATUSES, ItemStatus.APPROVED)),
+                BacklogItem.status.in_(CANDIDATE_STATUSES),
                 or_(BacklogItem.embedding_model.is_(None), BacklogItem.embedding_model != model),
             )
             .order_by(BacklogItem.id)
@@ -537,4 +658,12 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         async with self._sessionmaker() as session, session.begin():
+            yield UnitOfWork(session)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        """A unit that only reads: on SQLite it takes no write lock, so it never waits behind
+        a writer nor holds one up. Writing in it is a mistake (SQLite refuses it then)."""
+        async with self._sessionmaker() as session, session.begin():
+            await session.connection(execution_options={READ_ONLY: True})
             yield UnitOfWork(session)

@@ -24,6 +24,7 @@ from adapters.playground.translate import (
     parse,
 )
 from bot.errors import InvalidInputError, NotFoundError
+from bot.inbound import OverloadedError
 from bot.pipeline import Pipeline
 from storage.repositories import Database
 
@@ -104,7 +105,14 @@ class PlaygroundRoutes:
             return _error(400, str(exc))
         except NotFoundError as exc:
             return _error(404, str(exc))
-        fresh = await self._pipeline.receive(event)
+        try:
+            fresh = await self._pipeline.accept(event)
+        except OverloadedError as exc:
+            return _error(503, "busy; try again in a moment", retry_after=exc.retry_after)
+        if fresh:
+            # Handled here when no worker took it first; the answer waits for the replies.
+            await self._pipeline.process(event)
+            await self._pipeline.wait_handled(event)
         delivered = await self._deliver()
         return web.json_response({"accepted": True, "duplicate": not fresh, "delivered": delivered})
 
@@ -121,5 +129,6 @@ def _required(query: Any, name: str) -> str:
     return str(value)
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _error(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return web.json_response({"error": message}, status=status, headers=headers)

@@ -31,6 +31,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
+from adapters.slack.clients import SlackClients
 from adapters.slack.render import (
     CALLBACK_INPUT,
     CALLBACK_REQUEST,
@@ -45,7 +46,7 @@ from adapters.slack.settings import BOT_SCOPES, SlackSettings
 from adapters.slack.users import PeopleCache
 from bot.delivery import RetryLaterError
 from bot.errors import InvalidInputError
-from bot.events import ActionEvent, ConversationRef, InboundEvent, PersonInfo
+from bot.events import ConversationRef, InboundEvent, MessageEvent, PersonInfo
 from bot.i18n import Translator, normalise_language
 from bot.pipeline import Pipeline
 from handlers.context import Context, Services
@@ -70,6 +71,7 @@ class SlackBot:
         pipeline: Pipeline,
         services: Services,
         people: PeopleCache,
+        clients: SlackClients,
         installation_store: AsyncInstallationStore | None = None,
         state_store: AsyncOAuthStateStore | None = None,
     ) -> None:
@@ -78,6 +80,7 @@ class SlackBot:
         self._pipeline = pipeline
         self._services = services
         self._people = people
+        self._clients = clients
         self._tasks: set[asyncio.Task[None]] = set()
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.base_url)
         oauth_settings = None
@@ -176,28 +179,44 @@ class SlackBot:
         await next()
         return resp
 
-    async def _accept(
-        self,
-        event: InboundEvent,
-        client: AsyncWebClient,
-        *,
-        home_after: bool = False,
-    ) -> None:
-        """Commit the event (raising means a 500, so Slack retries); handle it after the ack."""
+    async def _accept(self, event: InboundEvent) -> None:
+        """Commit the event (raising means a 500, so Slack retries); the workers handle it
+        after the ack."""
         if not await self._pipeline.accept(event):
             log.info("Ignoring redelivered Slack %s %s", event.kind, event.idempotency_key)
-            return
-        self._spawn(self._process(event, client, home_after=home_after))
 
-    async def _process(
-        self, event: InboundEvent, client: AsyncWebClient, *, home_after: bool
-    ) -> None:
-        await self._pipeline.process(event)
-        if home_after:
-            await self._publish_home(client, event.conversation.workspace, event.sender)
+    def _who(self, team: str, user: str) -> PersonInfo:
+        """The person as far as known now; the rest is fetched after the ack (enrich)."""
+        return self._people.cached(team, user)
 
     async def _person(self, client: AsyncWebClient, team: str, user: str) -> PersonInfo:
         return await self._people.person(client, team, user)
+
+    # What the pipeline asks of Slack around handling (bot.pipeline.InboundHooks).
+
+    async def enrich(self, event: InboundEvent) -> InboundEvent:
+        """The sender's (and a forward's author's) name, time zone and language from
+        users.info, fetched now that the event is acknowledged."""
+        team = event.conversation.workspace
+        client = await self._clients.for_team(team)
+        if client is None:
+            return event
+        changes: dict[str, Any] = {}
+        if event.sender.display_name is None:
+            changes["sender"] = await self._person(client, team, event.sender.user_id)
+        forward = event.forward_of if isinstance(event, MessageEvent) else None
+        if forward is not None and forward.author.display_name is None:
+            author = await self._person(client, team, forward.author.user_id)
+            changes["forward_of"] = forward.model_copy(update={"author": author})
+        return event.model_copy(update=changes) if changes else event
+
+    async def handled(self, event: InboundEvent) -> None:
+        """A click on the App Home changes what it shows: publish it again."""
+        if not translate.from_home(event):
+            return
+        client = await self._clients.for_team(event.conversation.workspace)
+        if client is not None:
+            await self._publish_home(client, event.conversation.workspace, event.sender)
 
     def _translator(self, person: PersonInfo) -> Translator:
         return Translator(normalise_language(person.language, self._services.defaults.language))
@@ -210,13 +229,12 @@ class SlackBot:
         team = translate.team_of(body) or ""
         if kind == "message" and event.get("channel_type") == "im":
             if translate.from_a_person(event):
-                sender = await self._person(client, team, event["user"])
-                await self._accept(translate.direct_message_event(body, sender), client)
+                sender = self._who(team, event["user"])
+                await self._accept(translate.direct_message_event(body, sender))
         elif kind == "app_mention":
             if translate.from_a_person(event):
-                sender = await self._person(client, team, event["user"])
-                mention = translate.mention_event(body, sender, context.bot_user_id)
-                await self._accept(mention, client)
+                sender = self._who(team, event["user"])
+                await self._accept(translate.mention_event(body, sender, context.bot_user_id))
         elif kind == "reaction_added":
             await self._reaction(body, client)
         elif kind == "app_home_opened":
@@ -237,10 +255,10 @@ class SlackBot:
         if message is None or not translate.from_a_person(message):
             log.info("The :ticket: message %s in %s is gone or not a person's", item["ts"], team)
             return
-        reactor = await self._person(client, team, event["user"])
-        author = await self._person(client, team, message["user"])
+        reactor = self._who(team, event["user"])
+        author = self._who(team, message["user"])
         text = message.get("text") or ""
-        await self._accept(translate.reaction_forward(body, reactor, author, text), client)
+        await self._accept(translate.reaction_forward(body, reactor, author, text))
 
     async def _message(
         self, client: AsyncWebClient, channel: str, ts: str
@@ -269,17 +287,13 @@ class SlackBot:
     async def _block_actions(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         team = translate.team_of(body) or ""
         user = body["user"]["id"]
-        from_home = (body.get("view") or {}).get("type") == "home"
         for action in body.get("actions") or []:
             action_id = str(action.get("action_id") or "")
             button = read_input_button(action_id, str(action.get("value") or ""))
             if button is not None:
                 self._spawn(self._open_input_modal(client, body, button))
                 continue
-            sender = await self._person(client, team, user)
-            await self._accept(
-                translate.action_event(body, action, sender), client, home_after=from_home
-            )
+            await self._accept(translate.action_event(body, action, self._who(team, user)))
 
     async def _open_input_modal(
         self, client: AsyncWebClient, body: dict[str, Any], button: InputButton
@@ -315,8 +329,7 @@ class SlackBot:
                 event = translate.request_submission_event(body, sender, self._translator(sender))
         except InvalidInputError as exc:
             return _view_errors({exc.field: exc.problem})
-        home_after = isinstance(event, ActionEvent) and _metadata_flag(view, "h")
-        await self._accept(event, client, home_after=home_after)
+        await self._accept(event)
         return None
 
     async def _message_shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -328,24 +341,28 @@ class SlackBot:
         if not translate.from_a_person(message):
             log.info("Shortcut on a message without a person as author; ignored")
             return
-        forwarder = await self._person(client, team, body["user"]["id"])
-        author = await self._person(client, team, message["user"])
-        await self._accept(translate.shortcut_forward(body, forwarder, author), client)
+        forwarder = self._who(team, body["user"]["id"])
+        author = self._who(team, message["user"])
+        await self._accept(translate.shortcut_forward(body, forwarder, author))
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         if body.get("command") != translate.REQUEST_COMMAND:
             log.info("Slack command %s ignored", body.get("command"))
             return
         team = translate.team_of(body) or ""
-        sender = await self._person(client, team, body["user_id"])
         text = translate.plain_text(body.get("text") or "")
         if text:
             # "/request status", or a request typed in one go: stored before the ack, like a DM,
             # so it cannot get lost with a form that failed to open.
-            await self._accept(translate.command_event(body, sender), client)
+            await self._accept(translate.command_event(body, self._who(team, body["user_id"])))
             return
-        view = request_modal(self._translator(sender), text)
-        self._spawn(self._open(client, body["trigger_id"], view))
+        self._spawn(self._open_request_modal(client, team, body))
+
+    async def _open_request_modal(
+        self, client: AsyncWebClient, team: str, body: dict[str, Any]
+    ) -> None:
+        sender = await self._person(client, team, body["user_id"])
+        await self._open(client, body["trigger_id"], request_modal(self._translator(sender), ""))
 
     async def _publish_home(self, client: AsyncWebClient, team: str, who: PersonInfo) -> None:
         """The App Home tab, built from the database each time it is opened or changed."""
@@ -367,13 +384,6 @@ class SlackBot:
             log.warning("Publishing the App Home for %s failed: %s", who.user_id, exc)
         except Exception:
             log.exception("Building the App Home for %s failed", who.user_id)
-
-
-def _metadata_flag(view: dict[str, Any], name: str) -> bool:
-    try:
-        return bool(json.loads(view.get("private_metadata") or "{}").get(name))
-    except (ValueError, AttributeError):
-        return False
 
 
 def _view_errors(errors: dict[str, str]) -> BoltResponse:

@@ -14,6 +14,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
 from adapters.slack.app import EVENTS_PATH, SlackBot
+from adapters.slack.clients import SlackClients
 from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings, load_slack_settings
 from adapters.slack.translate import PLATFORM
@@ -42,16 +43,19 @@ class SlackPlatform:
             state_store = AsyncSQLAlchemyOAuthStateStore(
                 expiration_seconds=OAUTH_STATE_SECONDS, engine=runtime.engine
             )
+        self.clients = SlackClients(self.token_for, settings.base_url)
         self.bot = SlackBot(
             settings,
             db=runtime.db,
             pipeline=runtime.pipeline,
             services=runtime.services,
             people=PeopleCache(),
+            clients=self.clients,
             installation_store=self.installations,
             state_store=state_store,
         )
-        self.sender: Sender = SlackSender(self.token_for, settings.base_url)
+        runtime.pipeline.hooks[PLATFORM] = self.bot
+        self.sender: Sender = SlackSender(self.clients)
         self.socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
 
@@ -89,6 +93,7 @@ class SlackPlatform:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
             self.socket = None
         await self.bot.close()
+        await self.clients.close()
 
 
 def slack_platform(runtime: Runtime) -> SlackPlatform | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.clients import SlackClients
 from adapters.slack.render import message_payload
 from bot.delivery import RetryLaterError, UndeliverableError
 from bot.events import ConversationRef
@@ -28,16 +29,11 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
-TIMEOUT_SECONDS = 30
-
-# The bot token for a workspace (team id), or None when the workspace is not installed.
-TokenSource = Callable[[str], Awaitable[str | None]]
 
 
 class SlackSender:
-    def __init__(self, token_for: TokenSource, base_url: str) -> None:
-        self._token_for = token_for
-        self._base_url = base_url
+    def __init__(self, clients: SlackClients) -> None:
+        self._clients = clients
 
     async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
         client = await self._client(conversation.workspace)
@@ -65,13 +61,10 @@ class SlackSender:
         await _call(client.chat_update(channel=channel, ts=ts, **message_payload(message)))
 
     async def _client(self, workspace: str) -> AsyncWebClient:
-        token = await self._token_for(workspace)
-        if token is None:
+        client = await self._clients.for_team(workspace)
+        if client is None:
             raise UndeliverableError(f"Heatshield is not installed in Slack workspace {workspace}")
-        # No retry handlers of its own: the outbox retries, with its own backoff.
-        return AsyncWebClient(
-            token=token, base_url=self._base_url, timeout=TIMEOUT_SECONDS, retry_handlers=[]
-        )
+        return client
 
 
 async def _upload_chart(client: AsyncWebClient, channel: str, message: OutboundMessage) -> None:

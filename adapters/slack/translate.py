@@ -13,7 +13,14 @@ from typing import Any
 
 from adapters.slack.render import ANSWER, CALLBACK_INPUT, CALLBACK_REQUEST, read_menu_choice
 from bot.errors import InvalidInputError
-from bot.events import ActionEvent, ConversationRef, ForwardedMessage, MessageEvent, PersonInfo
+from bot.events import (
+    ActionEvent,
+    ConversationRef,
+    ForwardedMessage,
+    InboundEvent,
+    MessageEvent,
+    PersonInfo,
+)
 from bot.i18n import Translator
 
 PLATFORM = "slack"
@@ -325,3 +332,20 @@ def callback_of(payload: dict[str, Any]) -> str | None:
     view = payload.get("view") or {}
     callback = view.get("callback_id")
     return str(callback) if callback in (CALLBACK_INPUT, CALLBACK_REQUEST) else None
+
+
+def from_home(event: InboundEvent) -> bool:
+    """Whether a click (or a form it opened) came from the App Home, which then changes."""
+    if not isinstance(event, ActionEvent):
+        return False
+    payload = event.raw
+    view = payload.get("view") if isinstance(payload, dict) else None
+    if not isinstance(view, dict):
+        return False
+    if view.get("type") == "home":
+        return True
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return False
+    return isinstance(metadata, dict) and bool(metadata.get("h"))

@@ -44,6 +44,13 @@ class PeopleCache:
         self._entries[key] = (now + self._ttl, info)
         return info
 
+    def cached(self, team: str, user: str) -> PersonInfo:
+        """What is known of the person without asking Slack (just the id when nothing is)."""
+        cached = self._entries.get((team, user))
+        if cached is not None and cached[0] > self._monotonic():
+            return cached[1]
+        return PersonInfo(user_id=user)
+
     def forget(self, team: str, user: str) -> None:
         """Drop a cached person (Slack told us they changed: user_change)."""
         self._entries.pop((team, user), None)

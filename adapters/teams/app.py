@@ -182,9 +182,7 @@ class TeamsEndpoint:
         event = await with_known_ids(self._db, event, aad_object_id(activity))
         if not await self._pipeline.accept(event):
             log.info("Ignoring resent Teams activity %s", event.idempotency_key)
-            return {}
-        await self._pipeline.process(event)
-        return {}
+        return {}  # the workers handle it after the answer
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})

@@ -108,3 +108,16 @@ def builtin() -> BuiltinEmbedder:
         if _builtin is None:
             _builtin = BuiltinEmbedder()
         return _builtin
+
+
+def to_bytes(vector: Sequence[float] | Matrix) -> bytes:
+    """A vector as it is stored: float32, little-endian."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(blob: bytes | None) -> Matrix | None:
+    """A stored vector back as float32 (None for none)."""
+    if not blob:
+        return None
+    vector: Matrix = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+    return vector

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -18,9 +19,10 @@ from typing import Protocol
 from handlers.triage.embedding import Matrix
 from handlers.triage.text import analysed
 from handlers.triage.triager import MAX_REEMBEDDED, Triager, Vectors
-from handlers.triage.types import Candidate, Label, TriageResult
+from handlers.triage.types import Candidate, CandidatePool, Label, TriageResult
 
 log = logging.getLogger(__name__)
+READY_KEPT = 512
 # After a failure the endpoint is left alone this long, so that requests do not each wait for
 # its time-out while it is down.
 COOLDOWN_SECONDS = 30.0
@@ -49,6 +51,8 @@ class TriageService:
         self.remote = remote
         self._monotonic = monotonic
         self._resting_until = 0.0
+        # Vectors embedded ahead for the workers' next requests, by text.
+        self._ready: OrderedDict[str, Vectors] = OrderedDict()
 
     @property
     def similarity_model(self) -> str:
@@ -62,7 +66,24 @@ class TriageService:
         if self.remote is not None:
             await self.remote.close()
 
+    async def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed texts that are about to be triaged, in one batch (much cheaper per text than
+        one at a time); ``vectors`` then finds them ready."""
+        wanted = [t for t in dict.fromkeys(texts) if t not in self._ready]
+        if not wanted:
+            return
+        for text, vectors in zip(wanted, await self._compute(wanted), strict=True):
+            self._ready[text] = vectors
+        while len(self._ready) > READY_KEPT:
+            self._ready.popitem(last=False)
+
     async def vectors(self, texts: Sequence[str]) -> list[Vectors]:
+        ready = [self._ready.pop(t.strip(), None) for t in texts]
+        missing = [t for t, found in zip(texts, ready, strict=True) if found is None]
+        computed = iter(await self._compute(missing) if missing else [])
+        return [found if found is not None else next(computed) for found in ready]
+
+    async def _compute(self, texts: Sequence[str]) -> list[Vectors]:
         own = await asyncio.to_thread(self.triager.vectors, texts)
         if self.remote is None or not texts:
             return own
@@ -104,14 +125,16 @@ class TriageService:
     async def triage(
         self,
         text: str,
-        earlier: Sequence[Candidate] = (),
+        earlier: Sequence[Candidate] | CandidatePool = (),
         *,
         labels: Sequence[Label] = (),
         room: int = 2,
         vectors: Vectors | None = None,
     ) -> TriageResult:
         own = vectors or (await self.vectors([text]))[0]
-        usable = await self.comparable(earlier, own.similarity_model) if earlier else []
+        usable: Sequence[Candidate] | CandidatePool = earlier
+        if not isinstance(earlier, CandidatePool) and earlier:
+            usable = await self.comparable(earlier, own.similarity_model)
         return await asyncio.to_thread(
             self.triager.triage, text, usable, labels=labels, room=room, vectors=own
         )

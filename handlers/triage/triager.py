@@ -23,6 +23,7 @@ from handlers.triage.model import SHIPPED, TriageModel
 from handlers.triage.types import (
     TYPES,
     Candidate,
+    CandidatePool,
     Check,
     Confidence,
     Label,
@@ -63,7 +64,12 @@ class Scores:
 
 @dataclass(frozen=True)
 class _Duplicate:
-    candidate: Candidate
+    """The closest earlier item: its id, title, type and urgency, and the score."""
+
+    id: str
+    title: str
+    type: str | None
+    urgent: bool | None
     score: float
 
 
@@ -111,22 +117,26 @@ class Triager:
     def triage(
         self,
         request: str,
-        earlier: Sequence[Candidate] = (),
+        earlier: Sequence[Candidate] | CandidatePool = (),
         *,
         labels: Sequence[Label] = (),
         room: int = 2,
         vectors: Vectors | None = None,
     ) -> TriageResult:
-        """Triage one request against the earlier open items and the workspace's labels;
-        ``room`` is how many questions the workspace's budget allows now (see budget.py)."""
+        """Triage one request against the earlier open items (a list, or a workspace's index)
+        and the workspace's labels; ``room`` is how many questions the workspace's budget
+        allows now (see budget.py)."""
         [request] = _checked([request])
         clean = text.analysed(request)
         own = vectors or self.vectors([request])[0]
         if not clean:
             return _empty(own)
         scores = self.scores(clean, own, labels)
-        usable = self._comparable(earlier, own)
-        return _Decision(self.model, clean, request, own, scores, usable, room).result()
+        if isinstance(earlier, CandidatePool):
+            pool = earlier
+        else:
+            pool = pool_of(self._comparable(earlier, own), own.similarity_model)
+        return _Decision(self.model, clean, request, own, scores, pool, room).result()
 
     def _votes(self, vectors: Vectors) -> Matrix:
         examples = self.model.examples
@@ -177,7 +187,7 @@ class _Decision:
         request: str,
         vectors: Vectors,
         scores: Scores,
-        earlier: Sequence[Candidate],
+        earlier: CandidatePool,
         room: int,
     ) -> None:
         self.model, self.analysed, self.vectors, self.scores = model, analysed, vectors, scores
@@ -275,29 +285,32 @@ class _Decision:
         self.reasons.append(Reason(m.LIKE_EXAMPLES[kind], params))
 
     def _closest(self, kind: str) -> _Duplicate | None:
-        usable = [c for c in self.earlier if _comparable(c, self.vectors)]
-        if not usable or not np.any(self.vectors.similarity):
+        pool, own = self.earlier, self.vectors.similarity
+        if not len(pool) or pool.model != self.vectors.similarity_model or not np.any(own):
             return None
-        others = np.asarray([c.vector for c in usable], dtype=np.float32)
-        sizes = [len(text.words(c.text)) for c in usable]
+        if pool.matrix.shape[1] != len(own):
+            return None
         match = duplicates.best(
-            self.vectors.similarity,
+            own,
             len(text.words(self.analysed)),
-            others,
-            sizes,
-            lambda i: usable[i].type in (None, kind),
+            pool.matrix,
+            pool.words,
+            lambda i: pool.types[i] in (None, kind),
         )
-        return None if match is None else _Duplicate(usable[match.index], match.score)
+        if match is None:
+            return None
+        i = match.index
+        return _Duplicate(pool.ids[i], pool.titles[i], pool.types[i], pool.urgent[i], match.score)
 
     def _duplicate(
         self, found: _Duplicate, check: Check | None, kind: str, urgent: bool
     ) -> tuple[str | None, Check | None, str, bool]:
         limits = self.thresholds
-        title = text.title(text.normalise(found.candidate.text))
-        params = {"id": found.candidate.id, "score": f"{found.score:.2f}"}
+        title = found.title
+        params = {"id": found.id, "score": f"{found.score:.2f}"}
         if found.score >= limits.duplicate_auto:
             self.reasons.append(Reason(m.DUPLICATE, {**params, "title": title}))
-            original = found.candidate
+            original = found
             if original.type not in TYPES or original.urgent is None:
                 return original.id, check, kind, urgent
             # A duplicate has the type and urgency of its original, but a link never makes a
@@ -308,7 +321,7 @@ class _Decision:
             return original.id, None if original.urgent else check, original.type, keeps
         if found.score >= limits.duplicate_ask and check is None and self.room >= 2:
             self.reasons.append(Reason(m.DUPLICATE_ASKED, {**params, "title": title}))
-            return None, Check("duplicate", found.candidate.id), kind, urgent
+            return None, Check("duplicate", found.id), kind, urgent
         self.reasons.append(Reason(m.NO_DUPLICATE, params))
         return None, check, kind, urgent
 
@@ -322,6 +335,22 @@ class _Decision:
             return True
         self.reasons.append(Reason(m.HAS_CONTEXT, {"p": _p(1.0 - p)}))
         return False
+
+
+def pool_of(candidates: Sequence[Candidate], model: str) -> CandidatePool:
+    """A list of candidates as one matrix: those with a vector of ``model``."""
+    usable = [c for c in candidates if c.model == model and c.vector is not None]
+    width = len(usable[0].vector) if usable and usable[0].vector is not None else 0
+    matrix = np.asarray([c.vector for c in usable], dtype=np.float32).reshape(len(usable), width)
+    return CandidatePool(
+        ids=[c.id for c in usable],
+        matrix=matrix,
+        words=np.asarray([len(text.words(c.text)) for c in usable], dtype=np.int32),
+        types=[c.type for c in usable],
+        urgent=[c.urgent for c in usable],
+        titles=[text.title(text.normalise(c.text)) for c in usable],
+        model=model,
+    )
 
 
 def _comparable(candidate: Candidate, vectors: Vectors) -> bool:

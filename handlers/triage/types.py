@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 TYPES = ("incident", "bug", "feature", "question")
 
@@ -43,6 +43,23 @@ class Candidate:
     model: str | None = None
     type: str | None = None
     urgent: bool | None = None
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    """Earlier items as one matrix, all embedded by ``model``: what a new request is compared
+    with. Built from a list of candidates, or kept up to date per workspace (the index)."""
+
+    ids: Sequence[str]
+    matrix: Any  # float32, one row per item
+    words: Any  # int, the length of each item's text in words
+    types: Sequence[str | None]
+    urgent: Sequence[bool | None]
+    titles: Sequence[str]
+    model: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ async def test_intake_compares_requests_in_the_endpoint_model_and_survives_its_o
         await client.say("ben", SAME)
         first, second = await state.items(runtime)
         assert first.embedding_model == second.embedding_model == f"endpoint:{MODEL}"
-        assert len(first.embedding or []) == DIMENSIONS
+        assert len(first.embedding or b"") == DIMENSIONS * 4, "float32 bytes"
         assert second.duplicate_of_id == first.id or second.check_of_id == first.id
 
         fake.mode = "500"

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import build_runtime, prepare
+from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
 from bot.events import ConversationRef, MessageEvent, PersonInfo
+from bot.inbound import new_record
+from bot.pipeline import LEASE
 from bot.settings import load_settings
 from handlers.triage import Candidate, Triager, TriageResult
-from storage.models import InboundRecord, PlaygroundMessage
+from storage.models import InboundRecord
 from tests import state
 
 FEATURE = (
@@ -35,7 +37,7 @@ def message(key: str, text: str = FEATURE, user: str = "anna") -> MessageEvent:
 
 
 class BrokenTriager(Triager):
-    """A triage that fails, as a bug or a broken model would."""
+    """A triage that fails every time, as a bug or a broken model would."""
 
     def triage(
         self, request: str, earlier: Sequence[Candidate] = (), **options: Any
@@ -61,7 +63,58 @@ async def test_a_redelivered_event_creates_nothing_new(database_url: str, clock:
     await runtime.engine.dispose()
 
 
-async def test_a_failing_handler_keeps_the_inbound_and_apologises(
+async def inbox(runtime: Runtime, user: str = "anna") -> list[str]:
+    async with runtime.db.transaction() as uow:
+        rows = await uow.playground.inbox(workspace="demo", user_id=user)
+        return [str(row.message["text"]) for row in rows]
+
+
+class FlakyTriager(Triager):
+    """Fails the first ``failures`` times, then works: a passing fault."""
+
+    def __init__(self, failures: int = 1) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def triage(
+        self, request: str, earlier: Sequence[Candidate] = (), **options: Any
+    ) -> TriageResult:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("passing fault")
+        return super().triage(request, earlier, **options)
+
+
+async def test_a_passing_failure_is_tried_again_and_the_person_hears_one_answer(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(
+        load_settings(database_url=database_url), clock=clock, triager=FlakyTriager(2)
+    )
+    await prepare(runtime, upgrade=False)
+
+    assert await runtime.pipeline.receive(message("k3")) is True
+    [record] = await inbound_records(runtime)
+    assert (record.status, record.attempts) == ("pending", 1)
+    assert "passing fault" in (record.error or "")
+    assert record.next_attempt_at > clock.now(), "tried again later, with backoff"
+    assert await runtime.pipeline.receive(message("k3")) is False, "a redelivery adds nothing"
+    assert await runtime.workers.drain() == 0, "not due yet"
+
+    for _ in range(2):
+        clock.advance(timedelta(minutes=5))
+        assert await runtime.workers.drain() == 1
+    await runtime.worker.deliver_due()
+
+    [record] = await inbound_records(runtime)
+    assert (record.status, record.attempts) == ("done", 3)
+    assert len(await state.items(runtime)) == 1
+    [answer] = await inbox(runtime)
+    assert "triage queue" in answer, "one answer, no apology before it"
+    await runtime.engine.dispose()
+
+
+async def test_a_failure_that_never_passes_is_given_up_after_a_day_with_one_apology(
     database_url: str, clock: FakeClock
 ) -> None:
     runtime = build_runtime(
@@ -70,21 +123,43 @@ async def test_a_failing_handler_keeps_the_inbound_and_apologises(
     await prepare(runtime, upgrade=False)
 
     await runtime.pipeline.receive(message("k1"))
+    clock.advance(timedelta(hours=1))
+    assert await runtime.workers.drain() == 1
+    [record] = await inbound_records(runtime)
+    assert record.status == "pending", "an hour of failures: still tried"
+    clock.advance(timedelta(hours=24))
+    assert await runtime.workers.drain() == 1
     await runtime.worker.deliver_due()
 
     [record] = await inbound_records(runtime)
-    assert record.status == "failed"
+    assert (record.status, record.attempts) == ("failed", 3)
     assert "model exploded" in (record.error or "")
     assert record.event["text"] == FEATURE
     assert await state.items(runtime) == []
-    async with runtime.db.transaction() as uow:
-        [apology] = await uow.playground.inbox(workspace="demo", user_id="anna")
-        assert isinstance(apology, PlaygroundMessage)
-        assert "send it again" in apology.message["text"]
+    [apology] = await inbox(runtime)
+    assert "send it again" in apology
     await runtime.engine.dispose()
 
 
-async def test_an_inbound_stored_but_never_handled_is_handled_after_a_restart(
+async def test_input_that_can_never_be_handled_is_given_up_at_once(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    await prepare(runtime, upgrade=False)
+    broken = new_record(message("k9"), clock)
+    broken.event = {"kind": "message", "text": 42}  # stored by a version that wrote nonsense
+    async with runtime.db.transaction() as uow:
+        await uow.inbound.add_many([broken])
+
+    assert await runtime.workers.drain() == 1
+
+    [record] = await inbound_records(runtime)
+    assert record.status == "failed" and "ValidationError" in (record.error or "")
+    assert await runtime.workers.drain() == 0
+    await runtime.engine.dispose()
+
+
+async def test_an_inbound_stored_but_never_handled_is_handled_by_a_worker(
     database_url: str, clock: FakeClock
 ) -> None:
     runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
@@ -93,47 +168,31 @@ async def test_an_inbound_stored_but_never_handled_is_handled_after_a_restart(
     assert await runtime.pipeline.accept(message("k2")) is True
     assert await state.items(runtime) == []
 
-    assert await runtime.pipeline.recover() == 0, "too fresh: maybe still being handled"
-    clock.advance(timedelta(minutes=2))
-    assert await runtime.pipeline.recover() == 1
+    assert await runtime.workers.drain() == 1
 
     assert len(await state.items(runtime)) == 1
-    assert await runtime.pipeline.recover() == 0
+    assert await runtime.workers.drain() == 0
     await runtime.engine.dispose()
 
 
-class FlakyTriager(Triager):
-    """Fails once, then works: a passing fault."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-
-    def triage(
-        self, request: str, earlier: Sequence[Candidate] = (), **options: Any
-    ) -> TriageResult:
-        self.calls += 1
-        if self.calls == 1:
-            raise RuntimeError("passing fault")
-        return super().triage(request, earlier, **options)
-
-
-async def test_a_redelivery_of_a_failed_inbound_handles_it_again(
+async def test_a_claim_whose_worker_died_is_taken_over_after_its_lease(
     database_url: str, clock: FakeClock
 ) -> None:
-    runtime = build_runtime(
-        load_settings(database_url=database_url), clock=clock, triager=FlakyTriager()
-    )
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    other = build_runtime(load_settings(database_url=database_url), clock=clock)
     await prepare(runtime, upgrade=False)
+    await runtime.pipeline.accept(message("k4"))
+    [claimed] = await runtime.pipeline.claim(limit=5)  # and then this replica is killed
 
-    assert await runtime.pipeline.receive(message("k3")) is True
-    assert await state.items(runtime) == []
-    assert await runtime.pipeline.receive(message("k3")) is True, "retried, not ignored"
+    assert await other.workers.drain() == 0, "held by the first replica"
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert await other.workers.drain() == 1
 
+    await runtime.pipeline.handle(claimed)  # the first replica's late finish changes nothing
     assert len(await state.items(runtime)) == 1
     [record] = await inbound_records(runtime)
-    assert record.status == "done"
-    assert await runtime.pipeline.receive(message("k3")) is False
+    assert record.status == "done" and record.claimed_by == other.pipeline.owner
+    await other.engine.dispose()
     await runtime.engine.dispose()
 
 

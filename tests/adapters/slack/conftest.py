@@ -273,7 +273,9 @@ class Slack:
         return await self.post(urlencode(fields), "application/x-www-form-urlencoded")
 
     async def settle(self) -> int:
-        """Let the handling started by the requests so far finish, then deliver the outbox."""
+        """Handle what the requests so far stored, let what they started finish (modals, the
+        App Home), then deliver the outbox."""
+        await self.runtime.workers.drain()
         await self.platform.bot.drain()
         return await self.runtime.worker.deliver_due()
 

@@ -103,6 +103,7 @@ async def test_socket_mode_connects_acks_an_envelope_and_handles_it(
         await platform.start()
         await asyncio.wait_for(platform.connected(), timeout=10)
         await asyncio.wait_for(socket_server.acked.wait(), timeout=10)
+        await runtime.workers.drain()
         await platform.bot.drain()
         delivered = await runtime.worker.deliver_due()
     finally:

@@ -188,6 +188,7 @@ class Teams:
         """Post the activity, expect Teams' 200, and deliver what the bot wrote."""
         response = await self.post(body)
         assert response.status == 200, await response.text()
+        await self.runtime.workers.drain()
         return await self.runtime.worker.deliver_due()
 
 

@@ -129,6 +129,7 @@ async def test_a_token_signed_with_the_channels_key_is_accepted(
 
     assert status == 200
     assert await state.count(runtime, InboundRecord) == 1
+    await runtime.workers.drain()
     assert len(await state.items(runtime)) == 1
 
 

@@ -153,6 +153,7 @@ async def test_send_to_product_owner_forwards_with_the_author_as_stakeholder(
     response = await teams.post(activity("message_action_submit"))
     assert response.status == 200
     assert await response.json() == {}
+    await runtime.workers.drain()
     await runtime.worker.deliver_due()
 
     [item] = await state.items(runtime)

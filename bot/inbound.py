@@ -1,0 +1,126 @@
+"""Acked means stored, fast: inbound events are committed in groups before they are acked.
+
+Each ``accept`` waits for the commit that holds its event; while one commit is in flight, the
+events that arrive meanwhile wait together and go in the next one, so one commit serves many
+acks at high load and adds no delay at low load. The store has its own small connection pool,
+so an ack never waits for a connection behind the workers' handling. When too many acks wait
+already, ``accept`` refuses at once (Overloaded): the platform is answered 503 with a
+Retry-After and delivers the event again, instead of waiting past its own time-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.errors import HeatshieldError
+from bot.events import InboundEvent
+from storage.models import InboundRecord, InboundStatus
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+MAX_WAITING = 2_000
+MAX_BATCH = 400
+
+
+class OverloadedError(HeatshieldError):
+    """Too much is waiting to be stored; ask the platform to deliver it again later."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(f"overloaded; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Waiting:
+    record: InboundRecord
+    done: asyncio.Future[bool]
+
+
+def conversation_key(event: InboundEvent) -> str:
+    """Events of one conversation (a chat, or one thread of a channel) are handled in order."""
+    where = event.conversation
+    return f"{where.platform}:{where.workspace}:{where.channel}:{where.thread or ''}"[:512]
+
+
+def new_record(event: InboundEvent, clock: Clock) -> InboundRecord:
+    now = clock.now()
+    return InboundRecord(
+        platform=event.conversation.platform,
+        idempotency_key=event.idempotency_key,
+        workspace_external_id=event.conversation.workspace,
+        conversation_key=conversation_key(event),
+        kind=event.kind,
+        event=event.model_dump(mode="json"),
+        status=InboundStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        received_at=now,
+    )
+
+
+class InboundStore:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        max_waiting: int = MAX_WAITING,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_waiting = max_waiting
+        self._max_batch = max_batch
+        self._waiting: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.commits = 0  # how many commits stored events (for the metrics)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def accept(self, event: InboundEvent) -> bool:
+        """Commit the event; True when it is new (or a failed one delivered again), False for
+        a redelivery of one stored before. Raises OverloadedError instead of waiting long."""
+        if len(self._waiting) >= self._max_waiting:
+            raise OverloadedError()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(new_record(event, self._clock), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="inbound-store")
+        return await done
+
+    async def close(self) -> None:
+        """Let the commits under way finish (at shutdown)."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        """Commit what waits, a group at a time, until nothing waits."""
+        while self._waiting:
+            group = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+            try:
+                fresh = await self._commit([w.record for w in group])
+            except Exception as exc:
+                log.warning("Storing %s inbound events failed: %s", len(group), exc)
+                for waiting in group:
+                    if not waiting.done.done():
+                        waiting.done.set_exception(exc)
+                continue
+            self.commits += 1
+            for waiting in group:
+                if not waiting.done.done():
+                    key = (waiting.record.platform, waiting.record.idempotency_key)
+                    waiting.done.set_result(fresh.pop(key, False))
+
+    async def _commit(self, records: Sequence[InboundRecord]) -> dict[tuple[str, str], bool]:
+        async with self._db.transaction() as uow:
+            stored = await uow.inbound.add_many(records)
+            seen = {(r.platform, r.idempotency_key) for r in records}
+            again = await uow.inbound.retry_failed_many(keys=sorted(seen - stored))
+        return dict.fromkeys(stored | again, True)

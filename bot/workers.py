@@ -1,0 +1,139 @@
+"""The workers: a fixed number per replica handle the stored inbound events.
+
+A dispatcher claims due inbounds in batches (SKIP LOCKED on PostgreSQL, so replicas share the
+work; never one that waits behind an unfinished earlier event of its conversation), embeds the
+batch's texts in one go, and hands them to the workers. Nothing pending is left behind: a
+failure gives the inbound back with a retry time, a worker that dies lets its lease run out,
+and a stopping replica releases what it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.events import MessageEvent
+from bot.pipeline import EVENT_ADAPTER, Pipeline
+from storage.models import InboundRecord
+
+log = logging.getLogger(__name__)
+Prefetch = Callable[[Sequence[str]], Awaitable[None]]
+
+
+def texts_of(records: Sequence[InboundRecord]) -> list[str]:
+    """The texts of the batch's messages and forwards, to embed together."""
+    found: list[str] = []
+    for record in records:
+        if record.kind != "message":
+            continue
+        try:
+            event = EVENT_ADAPTER.validate_python(record.event)
+        except ValueError:
+            continue
+        if isinstance(event, MessageEvent):
+            text = event.forward_of.text if event.forward_of else event.text
+            if text.strip():
+                found.append(text.strip())
+    return found
+
+
+class Workers:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        count: int = 4,
+        poll_seconds: float = 1.0,
+        prefetch: Prefetch | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._count = count
+        self._poll = poll_seconds
+        self._prefetch = prefetch
+        self._queue: asyncio.Queue[InboundRecord] = asyncio.Queue(maxsize=count)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._busy = 0
+        self.handled = 0
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def wake(self) -> None:
+        """Look for work now (called when an event was stored), not at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._dispatch(), name="inbound-dispatcher")]
+        self._tasks += [
+            asyncio.create_task(self._work(), name=f"inbound-worker-{n}")
+            for n in range(self._count)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        released = await self._pipeline.release()
+        if released:
+            log.info("Released %s inbound events for another replica", released)
+
+    async def drain(self) -> int:
+        """Handle everything that is due, here, until nothing is (for tests and the CLI)."""
+        count = 0
+        while records := await self._pipeline.claim(limit=32):
+            await self._warm(records)
+            for record in records:
+                await self._pipeline.handle(record)
+                count += 1
+        return count
+
+    async def _dispatch(self) -> None:
+        while True:
+            room = self._count - self._queue.qsize()
+            records = await self._claim(room) if room > 0 else []
+            if records:
+                await self._warm(records)
+                for record in records:
+                    await self._queue.put(record)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self._wake.clear()
+
+    async def _claim(self, room: int) -> Sequence[InboundRecord]:
+        try:
+            return await self._pipeline.claim(limit=room)
+        except Exception:
+            log.exception("Claiming inbound events failed; trying again at the next poll")
+            return []
+
+    async def _warm(self, records: Sequence[InboundRecord]) -> None:
+        if self._prefetch is None:
+            return
+        texts = texts_of(records)
+        if texts:
+            try:
+                await self._prefetch(texts)
+            except Exception:
+                log.exception("Embedding a batch ahead failed; each is embedded on its own")
+
+    async def _work(self) -> None:
+        while True:
+            record = await self._queue.get()
+            self._busy += 1
+            try:
+                await self._pipeline.handle(record)
+                self.handled += 1
+            except Exception:
+                log.exception("Handling inbound %s failed outside the pipeline", record.id)
+            finally:
+                self._busy -= 1
+                self._queue.task_done()
+                self._wake.set()  # room for the next one

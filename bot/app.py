@@ -20,6 +20,7 @@ from adapters.slack.platform import slack_platform
 from adapters.teams.platform import teams_platform
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliveryWorker, Sender
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.pipeline import Pipeline
 from bot.platforms import Platform, PlatformFactory
 from bot.scheduler import Scheduler
@@ -85,17 +86,26 @@ def build_runtime(
         ),
     )
     senders: dict[str, Sender] = {}
+    metrics = Metrics()
     worker = DeliveryWorker(
-        db, senders, clock, give_up_after=timedelta(hours=settings.outbox_give_up_hours)
+        db,
+        senders,
+        clock,
+        give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+        metrics=metrics,
     )
     # Acks store inbound events through a small pool of their own, never behind the workers.
     store_engine = create_engine(settings.database_url, **_small_pool(settings))
     pipeline = Pipeline(
-        db, services, on_outbox=worker.wake, store_db=Database(create_sessionmaker(store_engine))
+        db,
+        services,
+        on_outbox=worker.wake,
+        store_db=Database(create_sessionmaker(store_engine)),
+        metrics=metrics,
     )
     workers = Workers(pipeline, count=settings.workers, prefetch=services.triage.prefetch)
     pipeline.on_stored = workers.wake
-    scheduler = Scheduler(db, services, settings.scheduler_tick_seconds)
+    scheduler = Scheduler(db, services, settings.scheduler_tick_seconds, metrics)
     runtime = Runtime(
         settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, senders
     )
@@ -144,6 +154,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
     """The aiohttp app; `background` starts the delivery worker and the scheduler with it."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[_errors_as_json])
     app.router.add_get("/healthz", _healthz(runtime))
+    app.router.add_get("/metrics", _metrics(runtime))
     for platform in runtime.platforms:
         platform.mount(app)
     if background:
@@ -181,6 +192,22 @@ def _healthz(runtime: Runtime) -> Handler:
         return web.json_response({"status": "ok", "database": "ok"})
 
     return healthz
+
+
+def _metrics(runtime: Runtime) -> Handler:
+    async def metrics(_: web.Request) -> web.Response:
+        async def refresh(m: Metrics) -> None:
+            async with runtime.db.read() as uow:
+                counts = await uow.inbound.counts()
+                pending = await uow.outbox.pending_count()
+            for status in ("pending", "working"):
+                m.waiting.labels(status).set(counts.get(status, 0))
+            m.outbox_pending.set(pending)
+
+        body = await runtime.pipeline.metrics.render(refresh)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    return metrics
 
 
 def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.errors import HeatshieldError
 from bot.events import ConversationRef
 from bot.messages import OutboundMessage
+from bot.metrics import Metrics
 from storage.models import OutboxMessage
 from storage.repositories import Database, UnitOfWork
 
@@ -78,8 +79,10 @@ class DeliveryWorker:
         give_up_after: timedelta = timedelta(hours=48),
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 50,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._senders = senders
         self._clock = clock
         # An outage or a long rate limit delays a message; only one this old is given up.
@@ -183,6 +186,9 @@ class DeliveryWorker:
             row.delivered_ref = ref
             row.sent_at = self._clock.now()
             row.claimed_until = None
+        if self._metrics is not None:
+            lag = (self._clock.now() - claimed.created_at).total_seconds()
+            self._metrics.delivery_lag_seconds.observe(max(0.0, lag))
 
     async def _retry(self, claimed: Claimed, problem: str, retry_after: float | None) -> None:
         attempts = claimed.attempts + 1

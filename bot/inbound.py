@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ from storage.repositories import Database
 log = logging.getLogger(__name__)
 MAX_WAITING = 2_000
 MAX_BATCH = 400
+# A commit that has not finished after this long: the database is struggling; shed new work
+# rather than let acks pile up behind it past the platforms' time-outs.
+STALLED_SECONDS = 1.5
 
 
 class OverloadedError(HeatshieldError):
@@ -77,16 +81,26 @@ class InboundStore:
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
+        self._commit_started: float | None = None
         self.commits = 0  # how many commits stored events (for the metrics)
 
     @property
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def overloaded(self) -> bool:
+        """Whether an event arriving now would wait too long to be stored: too many wait, or
+        the database has not finished the commit under way for a while."""
+        if len(self._waiting) >= self._max_waiting:
+            return True
+        started = self._commit_started
+        return started is not None and time.monotonic() - started > STALLED_SECONDS
+
     async def accept(self, event: InboundEvent) -> bool:
         """Commit the event; True when it is new (or a failed one delivered again), False for
         a redelivery of one stored before. Raises OverloadedError instead of waiting long."""
-        if len(self._waiting) >= self._max_waiting:
+        if self.overloaded:
             raise OverloadedError()
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(new_record(event, self._clock), done))
@@ -104,6 +118,7 @@ class InboundStore:
         while self._waiting:
             group = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
+            self._commit_started = time.monotonic()
             try:
                 fresh = await self._commit([w.record for w in group])
             except Exception as exc:
@@ -112,6 +127,8 @@ class InboundStore:
                     if not waiting.done.done():
                         waiting.done.set_exception(exc)
                 continue
+            finally:
+                self._commit_started = None
             self.commits += 1
             for waiting in group:
                 if not waiting.done.done():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -24,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.errors import InvalidInputError
 from bot.events import InboundEvent, MessageEvent
 from bot.i18n import normalise_language, translate
-from bot.inbound import InboundStore
+from bot.inbound import InboundStore, OverloadedError
 from bot.messages import OutboundMessage
+from bot.metrics import Metrics
 from handlers.context import Context, Services
 from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
@@ -68,8 +70,10 @@ class Pipeline:
         *,
         store_db: Database | None = None,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self.metrics = metrics or Metrics()
         self._services = services
         self._on_outbox = on_outbox
         self.owner = owner or f"replica-{uuid.uuid4().hex[:12]}"
@@ -80,9 +84,19 @@ class Pipeline:
     async def accept(self, event: InboundEvent) -> bool:
         """Commit the raw inbound; False when the same inbound was accepted before (unless its
         handling was given up then: a redelivery is the moment to try again)."""
-        fresh = await self.store.accept(event)
+        platform = event.conversation.platform
+        started = time.perf_counter()
+        try:
+            fresh = await self.store.accept(event)
+        except OverloadedError:
+            self.metrics.shed.inc()
+            raise
+        self.metrics.ack_seconds.observe(time.perf_counter() - started)
         if fresh:
+            self.metrics.accepted.labels(platform).inc()
             self.on_stored()
+        else:
+            self.metrics.redelivered.labels(platform).inc()
         return fresh
 
     async def receive(self, event: InboundEvent) -> bool:
@@ -146,22 +160,28 @@ class Pipeline:
 
     async def handle(self, record: InboundRecord) -> None:
         """Handle one claimed inbound: done, given back to be tried again, or given up."""
+        started = time.perf_counter()
+        outcome = await self._outcome(record)
+        self.metrics.handled.labels(outcome).inc()
+        self.metrics.handling_seconds.observe(time.perf_counter() - started)
+        self._on_outbox()
+
+    async def _outcome(self, record: InboundRecord) -> str:
         try:
             event = EVENT_ADAPTER.validate_python(record.event)
         except ValidationError as exc:
             await self._give_up(record, None, exc)
-            return
+            return "failed"
         try:
             event = await self._enrich(event)
             await self._handle_with_retry(event, record)
         except PERMANENT as exc:
             await self._give_up(record, event, exc)
+            return "failed"
         except Exception as exc:
-            await self._later(record, event, exc)
-        else:
-            await self._after(event)
-        finally:
-            self._on_outbox()
+            return await self._later(record, event, exc)
+        await self._after(event)
+        return "done"
 
     async def _enrich(self, event: InboundEvent) -> InboundEvent:
         hooks = self.hooks.get(event.conversation.platform)
@@ -189,6 +209,11 @@ class Pipeline:
                 log.info("Retrying %s %s after a conflict", event.kind, event.idempotency_key)
 
     async def _handle(self, event: InboundEvent, record: InboundRecord) -> None:
+        # The embedding (the CPU-heavy part, or a call to an endpoint) before the transaction:
+        # on SQLite a transaction holds the one write lock the acks need too.
+        text = message_text(event)
+        if text:
+            await self._services.triage.prefetch([text])
         now = self._services.clock.now()
         async with self._db.transaction() as uow:
             if not await uow.inbound.finish(record_id=record.id, owner=self.owner, now=now):
@@ -200,12 +225,12 @@ class Pipeline:
                 remember_direct_conversation(actor, event.conversation)
             await dispatch(event, Context(uow, self._services, workspace, actor))
 
-    async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> None:
+    async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> str:
         """A failure that may pass: try again later, unless it has been failing for too long."""
         now = self._services.clock.now()
         if now - record.received_at > GIVE_UP_AFTER:
             await self._give_up(record, event, exc)
-            return
+            return "failed"
         delay = retry_delay(record.attempts)
         log.warning(
             "Handling %s %s failed (attempt %s: %s: %s); trying again in %.0f s",
@@ -220,6 +245,7 @@ class Pipeline:
             await uow.inbound.later(
                 record_id=record.id, owner=self.owner, at=now + delay, error=_error(exc)
             )
+        return "retry"
 
     async def _give_up(
         self, record: InboundRecord, event: InboundEvent | None, exc: Exception
@@ -235,6 +261,13 @@ class Pipeline:
             if event is not None:
                 apology = _apology(event, self._services.defaults.language)
                 await uow.outbox.add(new_outbox_row(event.conversation, apology, now))
+
+
+def message_text(event: InboundEvent) -> str:
+    """The text a message event brings to be triaged (a forward's own text), if any."""
+    if not isinstance(event, MessageEvent):
+        return ""
+    return (event.forward_of.text if event.forward_of else event.text).strip()
 
 
 def _apology(event: InboundEvent, default_language: str) -> OutboundMessage:

@@ -7,9 +7,11 @@ every tick derives what is due from the database and claims it there.
 from __future__ import annotations
 
 import logging
+import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.metrics import Metrics
 from handlers.context import Services
 from handlers.rhythm import tick
 from storage.repositories import Database
@@ -18,14 +20,24 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, db: Database, services: Services, interval_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        interval_seconds: float,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._db = db
         self._services = services
         self._interval = interval_seconds
+        self._metrics = metrics
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def run_once(self) -> None:
+        started = time.perf_counter()
         report = await tick(self._db, self._services)
+        if self._metrics is not None:
+            self._metrics.tick_seconds.observe(time.perf_counter() - started)
         if report.requeued or report.batches or report.coaching_sent:
             log.info(
                 "Tick: %s deferred back, %s review batches, %s coaching messages",

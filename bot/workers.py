@@ -14,8 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.events import MessageEvent
-from bot.pipeline import EVENT_ADAPTER, Pipeline
+from bot.pipeline import EVENT_ADAPTER, Pipeline, message_text
 from storage.models import InboundRecord
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,11 @@ def texts_of(records: Sequence[InboundRecord]) -> list[str]:
         if record.kind != "message":
             continue
         try:
-            event = EVENT_ADAPTER.validate_python(record.event)
+            text = message_text(EVENT_ADAPTER.validate_python(record.event))
         except ValueError:
             continue
-        if isinstance(event, MessageEvent):
-            text = event.forward_of.text if event.forward_of else event.text
-            if text.strip():
-                found.append(text.strip())
+        if text:
+            found.append(text)
     return found
 
 

@@ -117,6 +117,10 @@ class SlackBot:
             app.router.add_get(REDIRECT_PATH, self.oauth_redirect)
 
     async def events(self, request: web.Request) -> web.Response:
+        if self._pipeline.store.overloaded:
+            # Slack delivers an event again that is not answered 200: now, not after 3 s.
+            self._pipeline.metrics.shed.inc()
+            return web.Response(status=503, headers={"Retry-After": "1"}, text="busy")
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         if bolt_response.status == 404:
             log.warning("Slack sent something Heatshield does not handle; acknowledged")

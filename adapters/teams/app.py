@@ -28,6 +28,7 @@ from adapters.teams.identity import with_known_ids
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
 from bot.i18n import normalise_language, translate
+from bot.inbound import OverloadedError
 from bot.pipeline import Pipeline
 from storage.repositories import Database
 
@@ -113,6 +114,10 @@ class TeamsEndpoint:
         app.router.add_post(ROUTE, self.messages)
 
     async def messages(self, request: web.Request) -> web.Response:
+        if self._pipeline.store.overloaded:
+            # Teams resends what is not answered 200; better now than after its time-out.
+            self._pipeline.metrics.shed.inc()
+            return _busy()
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _error(415, "expected application/json")
         try:
@@ -157,7 +162,10 @@ class TeamsEndpoint:
                     Activity(type=ActivityTypes.invoke_response, value=response)
                 )
 
-        invoke_response = await self._adapter.process_activity(authenticated, activity, turn)
+        try:
+            invoke_response = await self._adapter.process_activity(authenticated, activity, turn)
+        except OverloadedError:
+            return _busy()
         if invoke_response is not None:
             # Our own body, as a plain dict: the SDK's aiohttp handler would serialise it twice.
             return web.json_response(invoke_response.body or {}, status=invoke_response.status)
@@ -198,3 +206,9 @@ def _local_only(request: web.Request, body: dict[str, Any]) -> bool:
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _busy() -> web.Response:
+    return web.json_response(
+        {"error": "busy; send it again in a moment"}, status=503, headers={"Retry-After": "1"}
+    )

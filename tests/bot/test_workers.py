@@ -1,0 +1,184 @@
+"""The inbound queue under load: acks never wait for handling, a flood leaves nothing pending,
+events of one conversation keep their order, replicas share the work, and too much waiting is
+refused with a 503 instead of a slow ack."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Runtime, build_runtime, prepare
+from bot.clock import FakeClock
+from bot.events import ConversationRef, MessageEvent, PersonInfo
+from bot.inbound import InboundStore, OverloadedError
+from bot.settings import load_settings
+from handlers.triage import Triager, Vectors
+from storage.models import InboundRecord
+from storage.repositories import Database, UnitOfWork
+from tests import state
+
+FLOOD = 150
+FEATURE = (
+    "Please add a CSV export to the expense overview, because finance has to reconcile "
+    "payouts every month and now retypes everything by hand."
+)
+
+
+def message(key: str, user: str = "anna", text: str = FEATURE) -> MessageEvent:
+    return MessageEvent(
+        conversation=ConversationRef(
+            platform="playground", workspace="demo", channel=f"@{user}", user=user
+        ),
+        sender=PersonInfo(user_id=user),
+        text=text,
+        idempotency_key=key,
+    )
+
+
+class GatedTriager(Triager):
+    """Embeds only once the gate opens: every worker is stuck on the triage's CPU work (as
+    under a flood), handling is saturated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.stuck = threading.Event()
+
+    def vectors(self, texts: Sequence[str]) -> list[Vectors]:
+        self.stuck.set()
+        self.gate.wait(timeout=30)
+        return super().vectors(texts)
+
+
+@pytest.fixture
+async def gated(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[Runtime, GatedTriager]]:
+    triager = GatedTriager()
+    runtime = build_runtime(
+        load_settings(database_url=database_url, workers=2), clock=clock, triager=triager
+    )
+    await prepare(runtime, upgrade=False)
+    yield runtime, triager
+    triager.gate.set()
+    await runtime.workers.stop()
+    await runtime.store_engine.dispose()
+    await runtime.engine.dispose()
+
+
+async def records(runtime: Runtime) -> Sequence[InboundRecord]:
+    async with runtime.db.transaction() as uow:
+        return (await uow.session.scalars(select(InboundRecord).order_by(InboundRecord.id))).all()
+
+
+async def test_acks_are_stored_while_every_worker_is_stuck_and_nothing_stays_pending(
+    gated: tuple[Runtime, GatedTriager],
+) -> None:
+    runtime, triager = gated
+    runtime.workers.start()
+    await runtime.pipeline.accept(message("first", user="zed"))
+    assert await asyncio.to_thread(triager.stuck.wait, 10), "handling is stuck in the triage"
+
+    fresh = await asyncio.gather(
+        *(runtime.pipeline.accept(message(f"flood-{n}", user=f"p{n % 50}")) for n in range(FLOOD))
+    )
+
+    assert all(fresh), "every event is acked, none waits behind the stuck handling"
+    assert runtime.pipeline.store.commits < FLOOD / 4, "stored in group commits, not one by one"
+    assert len(await records(runtime)) == FLOOD + 1
+    triager.gate.set()
+    await runtime.workers.stop()  # what the workers hold goes back
+    assert await runtime.workers.drain() >= FLOOD - 1
+    statuses = {record.status for record in await records(runtime)}
+    assert statuses == {"done"}, "a flood leaves nothing pending"
+    assert len(await state.items(runtime)) == FLOOD + 1
+
+
+async def test_one_conversation_in_order_others_alongside(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    await prepare(runtime, upgrade=False)
+    for key, user in (("a1", "anna"), ("a2", "anna"), ("b1", "ben")):
+        await runtime.pipeline.accept(message(key, user=user))
+
+    first = await runtime.pipeline.claim(limit=10)
+
+    assert [r.idempotency_key for r in first] == ["a1", "b1"], "a2 waits for a1"
+    assert await runtime.pipeline.claim(limit=10) == []
+    for record in first:
+        await runtime.pipeline.handle(record)
+    [second] = await runtime.pipeline.claim(limit=10)
+    assert second.idempotency_key == "a2"
+    await runtime.store_engine.dispose()
+    await runtime.engine.dispose()
+
+
+async def test_replicas_claiming_at_once_never_take_the_same_event(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    other = build_runtime(load_settings(database_url=database_url), clock=clock)
+    await prepare(runtime, upgrade=False)
+    for n in range(40):
+        await runtime.pipeline.accept(message(f"r{n}", user=f"p{n}"))
+
+    mine, theirs = await asyncio.gather(
+        runtime.pipeline.claim(limit=25), other.pipeline.claim(limit=25)
+    )
+
+    keys = [r.idempotency_key for r in mine] + [r.idempotency_key for r in theirs]
+    assert len(keys) == len(set(keys)) == 40
+    for runtime_ in (runtime, other):
+        await runtime_.store_engine.dispose()
+        await runtime_.engine.dispose()
+
+
+async def test_the_same_event_twice_at_once_is_stored_once(
+    database_url: str, clock: FakeClock
+) -> None:
+    runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
+    await prepare(runtime, upgrade=False)
+
+    fresh = await asyncio.gather(*(runtime.pipeline.accept(message("twice")) for _ in range(2)))
+
+    assert sorted(fresh) == [False, True]
+    assert len(await records(runtime)) == 1
+    await runtime.store_engine.dispose()
+    await runtime.engine.dispose()
+
+
+class SlowDatabase:
+    """The real database behind a gate: commits wait until the test opens it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.gate = asyncio.Event()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        await self.gate.wait()
+        async with self.db.transaction() as uow:
+            yield uow
+
+
+async def test_too_much_waiting_is_refused_not_slowed(runtime: Runtime, clock: FakeClock) -> None:
+    slow = SlowDatabase(runtime.db)
+    store = InboundStore(slow, clock, max_waiting=3)  # type: ignore[arg-type]
+    in_commit = asyncio.ensure_future(store.accept(message("w0")))
+    await asyncio.sleep(0)  # the first commit begins, and waits at the gate
+    waiting = [asyncio.ensure_future(store.accept(message(f"w{n}"))) for n in range(1, 4)]
+    await asyncio.sleep(0)
+    assert store.waiting == 3 and store.overloaded
+
+    with pytest.raises(OverloadedError) as refused:
+        await store.accept(message("w4"))
+
+    assert refused.value.retry_after >= 1
+    slow.gate.set()
+    assert await in_commit and all(await asyncio.gather(*waiting))
+    assert not store.overloaded
+    assert await store.accept(message("w5")) is True, "room again once stored"

@@ -100,7 +100,7 @@ def build_runtime(
         db,
         services,
         on_outbox=worker.wake,
-        store_db=Database(create_sessionmaker(store_engine)),
+        store_db=Database(create_sessionmaker(store_engine), urgent=True),
         metrics=metrics,
     )
     workers = Workers(pipeline, count=settings.workers, prefetch=services.triage.prefetch)

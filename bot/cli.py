@@ -167,6 +167,25 @@ def team_set(
     click.echo(with_database(apply))
 
 
+def with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
+    """Run an action that opens its own transactions, against the configured database."""
+    from bot.app import build_runtime, prepare
+
+    settings = settings_or_exit()
+
+    async def go() -> T:
+        runtime = build_runtime(settings)
+        try:
+            await prepare(runtime)
+            return await action(runtime)
+        finally:
+            await runtime.services.triage.close()
+            await runtime.store_engine.dispose()
+            await runtime.engine.dispose()
+
+    return run(go)
+
+
 def with_database(action: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run one transaction against the configured (and upgraded) database."""
     from bot.app import build_runtime, prepare
@@ -181,6 +200,7 @@ def with_database(action: Callable[[Any, Any], Awaitable[T]]) -> T:
                 return await action(uow, runtime)
         finally:
             await runtime.services.triage.close()
+            await runtime.store_engine.dispose()
             await runtime.engine.dispose()
 
     return run(go)

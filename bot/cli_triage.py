@@ -204,16 +204,16 @@ def triage_labels(workspace: str, platform: str | None) -> None:
 def triage_reembed(workspace: str | None, platform: str | None) -> None:
     """Compute the stored embeddings again with the embedder now configured (after switching
     to or from an embeddings endpoint), so that old and new requests compare."""
-    from bot.cli import with_database
+    from bot.cli import with_runtime
     from handlers.triage_admin import reembed
 
-    async def go(_: Any, runtime: Any) -> tuple[int, str]:
+    async def go(runtime: Any) -> tuple[int, str]:
         return await reembed(
             runtime.db, runtime.services.triage, workspace=workspace, platform=platform
         )
 
     try:
-        count, model = with_database(go)
+        count, model = with_runtime(go)
     except HeatshieldError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Re-embedded {count} items with {model}.")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -54,3 +58,62 @@ def _sqlite_begin(connection: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class WriterLock:
+    """One SQLite writer at a time in this process, waiting in line here rather than in
+    SQLite's busy handler (which sleeps up to 100 ms between tries, however soon the lock is
+    free). Urgent writers (storing inbound events before their ack) go first."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def hold(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or self._urgent or self._others:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._others).append(turn)
+            try:
+                await turn
+            except BaseException:
+                if turn.done() and not turn.cancelled():
+                    self._release()  # handed over just as the waiter was cancelled
+                else:
+                    self._forget(turn)
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for line in (self._urgent, self._others):
+            while line:
+                turn = line.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the lock passes on, still held
+                    return
+        self._held = False
+
+    def _forget(self, turn: asyncio.Future[None]) -> None:
+        for line in (self._urgent, self._others):
+            if turn in line:
+                line.remove(turn)
+
+
+_writers: dict[tuple[str, int], WriterLock] = {}
+
+
+def writer_lock(url: str) -> WriterLock | None:
+    """The process's writer lock for an SQLite file (None for other databases)."""
+    if not is_sqlite(url):
+        return None
+    key = (make_url(url).database or "", id(asyncio.get_running_loop()))
+    lock = _writers.get(key)
+    if lock is None:
+        lock = _writers[key] = WriterLock()
+    return lock

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
-from storage.db import READ_ONLY
+from storage.db import READ_ONLY, writer_lock
 from storage.models import (
     CANDIDATE_STATUSES,
     OPEN_STATUSES,
@@ -652,12 +652,27 @@ class UnitOfWork:
 class Database:
     """Hands out one transaction per use: committed when the block ends, rolled back on error."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, urgent: bool = False
+    ) -> None:
         self._sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        self._url = str(bind.url) if bind is not None else ""
+        # Whose writes go first on SQLite: storing inbound events before their ack.
+        self._urgent = urgent
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        async with self._sessionmaker() as session, session.begin():
+        lock = writer_lock(self._url) if self._url else None
+        if lock is None:
+            async with self._sessionmaker() as session, session.begin():
+                yield UnitOfWork(session)
+            return
+        async with (
+            lock.hold(urgent=self._urgent),
+            self._sessionmaker() as session,
+            session.begin(),
+        ):
             yield UnitOfWork(session)
 
     @asynccontextmanager

@@ -3,22 +3,32 @@ batches at review times. Each step claims its work in the database, so replicas 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.cards import shown_item_ids
-from handlers.coaching.jobs import run_due
+from handlers.coaching.jobs import RETRY, run_due
 from handlers.coaching.plan import recipient_for
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
 from handlers.intake import DECIDER_ROLES
-from handlers.schedule import latest_review, parse_review_times
+from handlers.schedule import latest_review, next_review, parse_review_times
 from storage.models import BacklogItem, Workspace
 from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+# A workspace with nothing planned is still looked at once a day, so that nothing a change
+# failed to mark waits longer than that.
+LONGEST_WAIT = timedelta(days=1)
+# How many workspaces one tick works on at once (their sends wait on the database and the
+# outbox, not on this process's CPU).
+CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -27,20 +37,60 @@ class TickReport:
     batches: int
     coaching_sent: int = 0
     coaching_skipped: int = 0
+    workspaces: int = 0  # how many workspaces had something due
 
 
-async def tick(db: Database, services: Services) -> TickReport:
+async def tick(db: Database, services: Services, *, concurrency: int = CONCURRENCY) -> TickReport:
+    """Deferred items back, then every workspace whose next moment has come: its review batch,
+    its coaching sends, and when it next has work. Idle workspaces are not read at all."""
     requeued = await requeue_deferred(db, services)
-    batches = 0
+    async with db.read() as uow:
+        due = await uow.workspaces.due_for_tick(now=services.clock.now())
+    turns = asyncio.Semaphore(concurrency)
+
+    async def one(workspace_id: int) -> TickReport:
+        async with turns:
+            try:
+                return await tick_workspace(db, services, workspace_id)
+            except Exception:
+                # Its claim lapses after RETRY: the workspace is tried again then.
+                log.exception("Tick of workspace %s failed; the others go on", workspace_id)
+                return TickReport(0, 0)
+
+    reports = await asyncio.gather(*(one(workspace_id) for workspace_id in due))
+    return TickReport(
+        requeued=requeued,
+        batches=sum(r.batches for r in reports),
+        coaching_sent=sum(r.coaching_sent for r in reports),
+        coaching_skipped=sum(r.coaching_skipped for r in reports),
+        workspaces=len(due),
+    )
+
+
+async def tick_workspace(db: Database, services: Services, workspace_id: int) -> TickReport:
+    """One workspace's due work, claimed so that replicas never share it; then its next moment
+    is stored (unless something changed its plan meanwhile: then it stays due)."""
+    now = services.clock.now()
+    claimed_until = now + RETRY
     async with db.transaction() as uow:
-        workspace_ids = [workspace.id for workspace in await uow.workspaces.all()]
-    for workspace_id in workspace_ids:
-        try:
-            batches += await send_review_batch(db, services, workspace_id)
-        except Exception:
-            log.exception("Review batch of workspace %s failed; the others go on", workspace_id)
-    coaching = await run_due(db, services)
-    return TickReport(requeued, batches, coaching.sent, coaching.skipped)
+        if not await uow.workspaces.claim_tick(
+            workspace_id=workspace_id, now=now, until=claimed_until
+        ):
+            return TickReport(0, 0)  # another replica has it
+    batches = await send_review_batch(db, services, workspace_id)
+    coaching = await run_due(db, services, workspace_id=workspace_id)
+    async with db.transaction() as uow:
+        workspace = await uow.workspaces.by_id(workspace_id=workspace_id)
+        if workspace is None:
+            return TickReport(0, batches)
+        slots = parse_review_times(workspace.review_times)
+        moments = [now + LONGEST_WAIT, next_review(now, slots, workspace.timezone)]
+        if coaching.next_at is not None:
+            moments.append(coaching.next_at)
+        await uow.workspaces.schedule_tick(
+            workspace_id=workspace_id, claimed=claimed_until, at=max(min(moments), now + RETRY)
+        )
+    return TickReport(0, batches, coaching.sent, coaching.skipped)
 
 
 async def requeue_deferred(db: Database, services: Services) -> int:

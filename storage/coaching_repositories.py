@@ -37,10 +37,11 @@ class CoachingRepository:
     async def contract_by_id(self, *, contract_id: int) -> CoachingContract | None:
         return await self._session.get(CoachingContract, contract_id)
 
-    async def contracts(self) -> Sequence[CoachingContract]:
-        return (
-            await self._session.scalars(select(CoachingContract).order_by(CoachingContract.id))
-        ).all()
+    async def contracts(self, *, workspace_id: int | None = None) -> Sequence[CoachingContract]:
+        query = select(CoachingContract).order_by(CoachingContract.id)
+        if workspace_id is not None:
+            query = query.where(CoachingContract.workspace_id == workspace_id)
+        return (await self._session.scalars(query)).all()
 
     async def contracts_involving(self, *, person_id: int) -> Sequence[CoachingContract]:
         return (
@@ -138,12 +139,16 @@ class CoachingRepository:
             return False
         return True
 
-    async def claimed_keys(self, *, since: datetime) -> set[str]:
-        """The keys of sends due since then that some replica has already claimed."""
-        rows = await self._session.scalars(
-            select(ScheduledSend.key).where(ScheduledSend.due_at >= since)
-        )
-        return set(rows)
+    async def claimed_keys(self, *, keys: Sequence[str]) -> set[str]:
+        """Which of these sends some replica has already claimed."""
+        claimed: set[str] = set()
+        for start in range(0, len(keys), 500):  # within every database's parameter limit
+            chunk = keys[start : start + 500]
+            rows = await self._session.scalars(
+                select(ScheduledSend.key).where(ScheduledSend.key.in_(chunk))
+            )
+            claimed.update(rows)
+        return claimed
 
     async def requests_between(
         self, *, workspace_id: int, start: datetime, end: datetime

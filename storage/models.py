@@ -90,6 +90,10 @@ UNDECIDED_STATUSES = (ItemStatus.QUEUED, ItemStatus.NEEDS_INFO)
 CANDIDATE_STATUSES = (*OPEN_STATUSES, ItemStatus.APPROVED)
 
 
+# The scheduler's "look at this workspace at the next tick".
+PLAN_AGAIN = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class Workspace(Base):
     __tablename__ = "workspaces"
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
@@ -103,6 +107,10 @@ class Workspace(Base):
     review_times: Mapped[str] = mapped_column(String(255))
     # The latest review slot whose batch went out; the scheduler claims a slot by moving it.
     last_review_at: Mapped[datetime | None]
+    # When the scheduler next has work here (a review, a coaching send, a nudge). Anything that
+    # changes what is planned sets it back to PLAN_AGAIN, so an idle workspace costs a tick
+    # nothing: the tick reads only the workspaces whose moment has come.
+    next_tick_at: Mapped[datetime] = mapped_column(default=lambda: PLAN_AGAIN, index=True)
     created_at: Mapped[datetime]
 
 
@@ -194,6 +202,7 @@ class BacklogItem(Base):
     __table_args__ = (
         Index("ix_backlog_items_workspace_status", "workspace_id", "status"),
         Index("ix_backlog_items_workspace_changed", "workspace_id", "changed_at"),
+        Index("ix_backlog_items_status_deferred", "status", "deferred_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

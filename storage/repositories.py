@@ -34,6 +34,7 @@ from storage.models import (
     TriageLabel,
     Workspace,
 )
+from storage.plan_changes import plan_again
 
 
 class WorkspaceRepository:
@@ -72,6 +73,32 @@ class WorkspaceRepository:
             .values(last_review_at=slot)
         )
         return result.rowcount == 1
+
+    async def due_for_tick(self, *, now: datetime) -> Sequence[int]:
+        """The workspaces whose next scheduled moment has come (or whose plan changed)."""
+        rows = await self._session.scalars(
+            select(Workspace.id).where(Workspace.next_tick_at <= now).order_by(Workspace.id)
+        )
+        return rows.all()
+
+    async def claim_tick(self, *, workspace_id: int, now: datetime, until: datetime) -> bool:
+        """Take the workspace's due tick (another replica's claim shows as False); the claim
+        lapses at `until`, so work that failed is tried again then."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(Workspace)
+            .where(Workspace.id == workspace_id, Workspace.next_tick_at <= now)
+            .values(next_tick_at=until)
+        )
+        return result.rowcount == 1
+
+    async def schedule_tick(self, *, workspace_id: int, claimed: datetime, at: datetime) -> None:
+        """Set the workspace's next moment, unless its plan changed since the claim (then it
+        stays due, to be planned again)."""
+        await self._session.execute(
+            update(Workspace)
+            .where(Workspace.id == workspace_id, Workspace.next_tick_at == claimed)
+            .values(next_tick_at=at)
+        )
 
 
 class PersonRepository:
@@ -425,7 +452,10 @@ class BacklogRepository:
         )
         if result.rowcount != 1:
             return None
-        return await self._session.get(BacklogItem, item_id, populate_existing=True)
+        item = await self._session.get(BacklogItem, item_id, populate_existing=True)
+        if item is not None:
+            await self._session.execute(plan_again(workspace_ids=[item.workspace_id]))
+        return item
 
     async def all_with_requests(self, *, workspace_id: int | None) -> Sequence[BacklogItem]:
         query = select(BacklogItem).order_by(BacklogItem.id)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.coaching.plan import LOOKBACK, Kind, Planned, plan
+from handlers.coaching.plan import Kind, Planned, plan
 from handlers.coaching.send import deliver
 from handlers.context import Services
 from storage.coaching_models import ScheduledSend
@@ -18,32 +18,56 @@ MAX_FAILURES = 5
 _FAILURES: dict[str, int] = {}
 
 
+# How far ahead a workspace's sends are planned at a tick: the next one within it is when the
+# scheduler looks at the workspace again (the tick looks at least daily anyway).
+HORIZON = timedelta(days=2)
+# A send that failed, or that another replica holds, is looked at again after this long.
+RETRY = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class CoachingReport:
     sent: int
     skipped: int
+    # When the workspace next has a coaching send due (None: nothing within HORIZON).
+    next_at: datetime | None = None
 
 
-async def run_due(db: Database, services: Services) -> CoachingReport:
-    """Send every planned message that is due and not yet claimed; a send that fell due while
-    the bot was down and no longer makes sense is recorded as skipped instead."""
+async def run_due(db: Database, services: Services, *, workspace_id: int) -> CoachingReport:
+    """Send every planned message of the workspace that is due and not yet claimed; a send
+    that fell due while the bot was down and no longer makes sense is recorded as skipped."""
     now = services.clock.now()
-    async with db.transaction() as uow:
-        due = [p for p in await plan(uow, now, timedelta(0)) if p.due_at <= now]
-        claimed = await uow.coaching.claimed_keys(since=now - LOOKBACK - timedelta(days=1))
+    async with db.read() as uow:
+        workspace = await uow.workspaces.by_id(workspace_id=workspace_id)
+        if workspace is None:
+            return CoachingReport(sent=0, skipped=0)
+        planned = await plan(uow, now, HORIZON, workspace=workspace)
+        claimed = await uow.coaching.claimed_keys(keys=[p.key for p in planned])
+    waiting = [p for p in planned if p.key not in claimed]
     sent = skipped = 0
-    for planned in due:
-        if planned.key in claimed or _waits(planned, now):
+    later: list[datetime] = []
+    for planned_send in waiting:
+        if planned_send.due_at > now:
+            later.append(planned_send.due_at)
             continue
-        try:
-            outcome = await _claim_and_send(db, services, planned)
-        except Exception:
-            # Nothing was claimed: the send is tried again at the next tick, the others go on.
-            log.exception("Scheduled %s failed", planned.key)
-            outcome = await _after_failure(db, services, planned)
+        if _waits(planned_send, now):
+            later.append(planned_send.recipient.availability.next_allowed(now))
+            continue
+        outcome = await _settle(db, services, planned_send)
         sent += outcome == "sent"
         skipped += outcome == "skipped"
-    return CoachingReport(sent=sent, skipped=skipped)
+        if outcome is None:
+            later.append(now + RETRY)
+    return CoachingReport(sent=sent, skipped=skipped, next_at=min(later, default=None))
+
+
+async def _settle(db: Database, services: Services, planned: Planned) -> str | None:
+    """Send or skip it; None when it failed (tried again later) or another replica has it."""
+    try:
+        return await _claim_and_send(db, services, planned)
+    except Exception:
+        log.exception("Scheduled %s failed", planned.key)
+        return await _after_failure(db, services, planned)
 
 
 def _waits(planned: Planned, now: datetime) -> bool:

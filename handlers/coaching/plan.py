@@ -107,12 +107,19 @@ async def coach_recipient(
     return None
 
 
-async def plan(uow: UnitOfWork, now: datetime, horizon: timedelta) -> list[Planned]:
-    """Every send due between LOOKBACK ago and `horizon` from now, soonest first."""
+async def plan(
+    uow: UnitOfWork, now: datetime, horizon: timedelta, *, workspace: Workspace | None = None
+) -> list[Planned]:
+    """Every send due between LOOKBACK ago and `horizon` from now, soonest first (of one
+    workspace, or of all)."""
     window = (now - LOOKBACK, now + horizon)
     planned: list[Planned] = []
-    workspaces = {workspace.id: workspace for workspace in await uow.workspaces.all()}
-    for contract in await uow.coaching.contracts():
+    if workspace is not None:
+        workspaces = {workspace.id: workspace}
+    else:
+        workspaces = {workspace.id: workspace for workspace in await uow.workspaces.all()}
+    only = workspace.id if workspace is not None else None
+    for contract in await uow.coaching.contracts(workspace_id=only):
         workspace = workspaces[contract.workspace_id]
         planned += await _contract_sends(uow, contract, workspace)
     for workspace in workspaces.values():

@@ -17,11 +17,12 @@ async def planned_rows(
     uow: UnitOfWork, workspace: Workspace, now: datetime, days: int
 ) -> list[dict[str, Any]]:
     horizon = timedelta(days=days)
-    claimed = await uow.coaching.claimed_keys(since=now - timedelta(days=30))
+    planned = [p for p in await plan(uow, now, horizon, workspace=workspace) if p.due_at >= now]
+    claimed = await uow.coaching.claimed_keys(keys=[p.key for p in planned])
     rows = [
         _row(p.due_at, p.recipient.availability.timezone, str(p.kind), p.recipient.label, p.key)
-        for p in await plan(uow, now, horizon)
-        if p.workspace.id == workspace.id and p.key not in claimed and p.due_at >= now
+        for p in planned
+        if p.key not in claimed
     ]
     rows += await _review_batches(uow, workspace, now, now + horizon)
     return sorted(rows, key=lambda row: row["utc"])

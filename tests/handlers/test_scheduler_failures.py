@@ -36,7 +36,8 @@ async def test_a_failing_send_does_not_block_the_others(
     clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # reminders and the digest are due
 
     for attempt in range(1, jobs.MAX_FAILURES + 1):
-        await run_tick(runtime)
+        await run_tick(runtime)  # the scheduler ticks each minute; a failed send waits a minute
+        clock.advance(jobs.RETRY)
         outcomes = await ledger(runtime)
         digest = "digest:1:2026-W48"
         assert outcomes.get(digest) == (None if attempt < jobs.MAX_FAILURES else "failed")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.coaching.plan import Kind, Planned, plan
-from handlers.coaching.send import deliver
+from handlers.coaching.send import compose_ahead, deliver
 from handlers.context import Services
 from storage.coaching_models import ScheduledSend
 from storage.repositories import Database
@@ -96,6 +96,10 @@ async def _after_failure(db: Database, services: Services, planned: Planned) -> 
 async def _claim_and_send(db: Database, services: Services, planned: Planned) -> str | None:
     now = services.clock.now()
     outcome = "skipped" if planned.expired(now) else "sent"
+    composed = None
+    if outcome == "sent":
+        async with db.read() as uow:
+            composed = await compose_ahead(uow, services, planned)
     async with db.transaction() as uow:
         record = ScheduledSend(
             key=planned.key, kind=planned.kind, due_at=planned.due_at, outcome=outcome,
@@ -105,7 +109,7 @@ async def _claim_and_send(db: Database, services: Services, planned: Planned) ->
             return None  # another replica has it
         if outcome == "sent":
             # The planned rows were read in the planning transaction; they are only read here.
-            await deliver(uow, services, planned)
+            await deliver(uow, services, planned, composed)
     if outcome == "skipped":
         log.info("Skipped %s: it fell due at %s and no longer makes sense", planned.key,
                  planned.due_at)  # fmt: skip

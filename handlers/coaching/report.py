@@ -7,9 +7,6 @@ import io
 from dataclasses import dataclass
 
 import matplotlib
-
-matplotlib.use("Agg")  # no screen: render to memory
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from bot.i18n import N_, Translator
@@ -35,7 +32,9 @@ class WeekTrend:
 def digest_chart(tr: Translator, digest: Digest) -> bytes:
     """Each group's share of requests and of approvals, against the share the PO wants."""
     groups = [share.group for share in digest.shares] or ["—"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
+    # A Figure of its own, not pyplot's global state: charts are drawn in worker threads.
+    figure = Figure(figsize=(9, 3.6), dpi=100)
+    left, right = figure.subplots(1, 2)
     positions = range(len(groups))
     width = 0.27
     left.bar([p - width for p in positions], [s.request_share for s in digest.shares] or [0],
@@ -57,7 +56,8 @@ def digest_chart(tr: Translator, digest: Digest) -> bytes:
 
 
 def trend_chart(tr: Translator, trends: list[WeekTrend]) -> bytes:
-    figure, axis = plt.subplots(figsize=(9, 3.6), dpi=100)
+    figure = Figure(figsize=(9, 3.6), dpi=100)
+    axis = figure.subplots()
     weeks = [trend.week for trend in trends]
     axis.plot(weeks, [t.received for t in trends], marker="o", label=tr.t("Requests"))
     axis.plot(weeks, [t.back_door for t in trends], marker="o", label=tr.t("Through the back door"))
@@ -72,10 +72,7 @@ def trend_chart(tr: Translator, trends: list[WeekTrend]) -> bytes:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png")
-    finally:
-        plt.close(figure)
+    figure.savefig(buffer, format="png")  # the Agg canvas: no screen, rendered to memory
     return buffer.getvalue()
 
 

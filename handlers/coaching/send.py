@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import Counter
 from datetime import datetime, time, timedelta
@@ -32,7 +33,25 @@ from storage.repositories import UnitOfWork
 EMAIL = "email"
 
 
-async def deliver(uow: UnitOfWork, services: Services, planned: Planned) -> None:
+async def compose_ahead(
+    uow: UnitOfWork, services: Services, planned: Planned
+) -> OutboundMessage | None:
+    """The message of a send that is slow to compose (a chart) and writes nothing, composed in
+    a read-only unit before the send is claimed, so no write transaction waits for it."""
+    tr = Translator(planned.recipient.language)
+    if planned.kind is Kind.DIGEST:
+        return await _digest_message(uow, planned, tr)
+    if planned.kind is Kind.EVALUATION:
+        return await _evaluation_message(uow, services, planned, tr)
+    return None
+
+
+async def deliver(
+    uow: UnitOfWork, services: Services, planned: Planned, composed: OutboundMessage | None = None
+) -> None:
+    if composed is not None:
+        await send_to(uow, services, planned, composed)
+        return
     tr = Translator(planned.recipient.language)
     handler = {
         Kind.REMINDER_DAY: _reminder,
@@ -161,10 +180,15 @@ async def _reflect_on_week(
 
 
 async def _digest(uow: UnitOfWork, services: Services, planned: Planned, tr: Translator) -> None:
+    await send_to(uow, services, planned, await _digest_message(uow, planned, tr))
+
+
+async def _digest_message(uow: UnitOfWork, planned: Planned, tr: Translator) -> OutboundMessage:
     assert planned.contract is not None and planned.week is not None
     digest = await build_digest(uow, planned.workspace, planned.contract, planned.week)
-    message = digest_message(tr, digest, digest_chart(tr, digest))
-    await send_to(uow, services, planned, message)
+    # Drawing takes a few hundred milliseconds of CPU: not on the loop that answers Slack.
+    chart = await asyncio.to_thread(digest_chart, tr, digest)
+    return digest_message(tr, digest, chart)
 
 
 async def trends(
@@ -194,6 +218,12 @@ async def trends(
 async def _evaluation(
     uow: UnitOfWork, services: Services, planned: Planned, tr: Translator
 ) -> None:
+    await send_to(uow, services, planned, await _evaluation_message(uow, services, planned, tr))
+
+
+async def _evaluation_message(
+    uow: UnitOfWork, services: Services, planned: Planned, tr: Translator
+) -> OutboundMessage:
     contract = planned.contract
     assert contract is not None
     series = await trends(uow, planned.workspace, contract, services.clock.now())
@@ -228,11 +258,9 @@ async def _evaluation(
             ),
         ),
     )
-    chart = trend_chart(tr, series)
+    chart = await asyncio.to_thread(trend_chart, tr, series)
     image = Image(png_base64=base64.b64encode(chart).decode(), alt=tr.t("Trajectory chart"))
-    await send_to(
-        uow, services, planned, OutboundMessage(text=text, sections=sections, image=image)
-    )
+    return OutboundMessage(text=text, sections=sections, image=image)
 
 
 async def _nudge(uow: UnitOfWork, services: Services, planned: Planned, tr: Translator) -> None:

@@ -11,7 +11,6 @@ import pytest
 from bot.app import Runtime
 from bot.clock import FakeClock
 from handlers.coaching import jobs, send
-from handlers.coaching.plan import Kind
 from tests.handlers.coaching_support import contract, ledger, preferences, run_tick, session
 from tests.playground import Playground
 
@@ -24,14 +23,11 @@ async def test_a_failing_send_does_not_block_the_others(
     await contract(runtime)
     await session(runtime, SESSION)
     await run_tick(runtime)
-    original = send.deliver
 
-    async def digest_breaks(uow: Any, services: Any, planned: Any) -> None:
-        if planned.kind is Kind.DIGEST:
-            raise RuntimeError("chart renderer broke")
-        await original(uow, services, planned)
+    def chart_breaks(*_: Any) -> bytes:
+        raise RuntimeError("chart renderer broke")
 
-    monkeypatch.setattr(jobs, "deliver", digest_breaks)
+    monkeypatch.setattr(send, "digest_chart", chart_breaks)
     monkeypatch.setattr(jobs, "_FAILURES", {})
     clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # reminders and the digest are due
 

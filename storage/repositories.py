@@ -387,11 +387,25 @@ class BacklogRepository:
             .with_for_update(of=BacklogItem)
         )
 
-    async def candidate_rows(
-        self, *, workspace_id: int, changed_since: datetime | None
+    async def candidate_versions(
+        self, *, workspace_id: int, changed_since: datetime
     ) -> Sequence[Any]:
-        """What the duplicate index keeps of the workspace's items (changed since then, or
-        all): id, status, embedding and its model, type, urgency, words and title."""
+        """The id and changed_at of the workspace's items changed since then (no embeddings:
+        the index reads whole rows only for versions it does not have)."""
+        query = select(BacklogItem.id, BacklogItem.changed_at).where(
+            BacklogItem.workspace_id == workspace_id, BacklogItem.changed_at >= changed_since
+        )
+        return (await self._session.execute(query)).all()
+
+    async def candidate_rows(
+        self,
+        *,
+        workspace_id: int,
+        changed_since: datetime | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> Sequence[Any]:
+        """What the duplicate index keeps of the workspace's items (these, changed since then,
+        or all open): id, status, embedding and its model, type, urgency, words and title."""
         query = select(
             BacklogItem.id,
             BacklogItem.status,
@@ -403,7 +417,9 @@ class BacklogRepository:
             BacklogItem.title,
             BacklogItem.changed_at,
         ).where(BacklogItem.workspace_id == workspace_id)
-        if changed_since is None:
+        if ids is not None:
+            query = query.where(BacklogItem.id.in_(ids))
+        elif changed_since is None:
             query = query.where(BacklogItem.status.in_(CANDIDATE_STATUSES))
         else:
             query = query.where(BacklogItem.changed_at >= changed_since)

@@ -166,13 +166,34 @@ class CoachingRepository:
             )
         ).all()
 
-    async def decisions_of_workspace(
-        self, *, workspace_id: int, before: datetime
+    async def decisions_between(
+        self, *, workspace_id: int, start: datetime, end: datetime
     ) -> Sequence[tuple[Decision, BacklogItem]]:
+        """The workspace's decisions made from start until end, oldest first, with their items."""
         rows = await self._session.execute(
             select(Decision, BacklogItem)
             .join(BacklogItem, Decision.item_id == BacklogItem.id)
-            .where(BacklogItem.workspace_id == workspace_id, Decision.decided_at < before)
+            .where(
+                BacklogItem.workspace_id == workspace_id,
+                Decision.decided_at >= start,
+                Decision.decided_at < end,
+            )
             .order_by(Decision.decided_at, Decision.id)
         )
         return [(row[0], row[1]) for row in rows]
+
+    async def decided_before(self, *, item_ids: Sequence[int], before: datetime) -> set[int]:
+        """Those of the items with a decision other than a question before that moment."""
+        decided: set[int] = set()
+        for start in range(0, len(item_ids), 500):  # within every database's parameter limit
+            rows = await self._session.scalars(
+                select(Decision.item_id)
+                .distinct()
+                .where(
+                    Decision.item_id.in_(item_ids[start : start + 500]),
+                    Decision.action != "ask",
+                    Decision.decided_at < before,
+                )
+            )
+            decided.update(rows)
+        return decided

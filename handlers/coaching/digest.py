@@ -104,8 +104,11 @@ async def build_digest(
     received = list(
         await uow.coaching.requests_between(workspace_id=workspace.id, start=start, end=end)
     )
-    history = list(await uow.coaching.decisions_of_workspace(workspace_id=workspace.id, before=end))
-    in_week = [(d, item) for d, item in history if d.decided_at >= start]
+    # Only the week's decisions: the whole history grows with every week (a year: 25,000 rows).
+    in_week = list(
+        await uow.coaching.decisions_between(workspace_id=workspace.id, start=start, end=end)
+    )
+    median = await _median_hours(uow, in_week, start)
     level = Confidentiality(contract.confidentiality)
     labels = await _stakeholder_labels(uow, received + [item for _, item in in_week], level)
     desired = {s.group_name: s.percent for s in await uow.coaching.desired_shares(
@@ -122,7 +125,7 @@ async def build_digest(
         by_type=_count((item.type for item in received), TYPES),
         decisions=_count((d.action for d, _ in in_week), DECISION_ACTIONS),
         decided_items=len({item.id for d, item in in_week if d.action != "ask"}),
-        median_hours_to_decision=_median_hours(history, start),
+        median_hours_to_decision=median,
         shares=_shares(received, in_week, labels, desired),
         escalations=dict(
             sorted(
@@ -152,16 +155,20 @@ def _count(values: Any, keys: tuple[str, ...]) -> dict[str, int]:
     return {key: counted.get(key, 0) for key in keys}
 
 
-def _median_hours(history: list[tuple[Decision, BacklogItem]], start: datetime) -> float | None:
-    """Median time from request to its first decision, for first decisions made this week."""
+async def _median_hours(
+    uow: UnitOfWork, in_week: list[tuple[Decision, BacklogItem]], start: datetime
+) -> float | None:
+    """Median time from request to its first decision, for first decisions made this week: an
+    item's first decision falls in the week when it has one there and none before."""
     first: dict[int, tuple[Decision, BacklogItem]] = {}
-    for decision, item in history:
+    for decision, item in in_week:
         if decision.action != "ask" and item.id not in first:
             first[item.id] = (decision, item)
+    earlier = await uow.coaching.decided_before(item_ids=list(first), before=start)
     hours = [
         (decision.decided_at - item.request.received_at).total_seconds() / 3600
-        for decision, item in first.values()
-        if decision.decided_at >= start
+        for item_id, (decision, item) in first.items()
+        if item_id not in earlier
     ]
     return round(statistics.median(hours), 1) if hours else None
 

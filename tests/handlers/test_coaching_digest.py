@@ -196,3 +196,27 @@ async def test_the_final_evaluation_after_the_last_session(
         )
         assert "3 requests came in, 1 of them through the back door" in evaluation["text"]
         assert evaluation["image"] is not None
+
+
+async def test_the_median_counts_only_first_decisions_made_in_the_week(
+    client: Playground, runtime: Runtime, clock: FakeClock
+) -> None:
+    """An item deferred last week and approved this week was first decided last week."""
+    await contract(runtime, confidentiality="names")
+    await client.say("anna", FINANCE_ASK)
+    [deferred] = await state.items(runtime)
+    clock.advance(timedelta(hours=10))
+    await client.click("po", "defer_until", str(deferred.id), input="2026-12-01")
+
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # week 49: it is back in the queue
+    await run_tick(runtime)
+    await client.click("po", "approve_top", str(deferred.id))
+    await client.say("anna", FINANCE_OTHER)
+    fresh = (await state.items(runtime))[-1]
+    clock.advance(timedelta(hours=5))
+    await client.click("po", "approve_bottom", str(fresh.id))
+
+    assert (await digest_of(runtime, "2026-W48"))["median_hours_to_decision"] == 10.0
+    week = await digest_of(runtime, "2026-W49")
+    assert week["decisions"]["approve"] == 2
+    assert week["median_hours_to_decision"] == 5.0

@@ -24,6 +24,8 @@ from storage.models import OutboxMessage
 from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
+# How many conversations one replica sends to at once (each waits on the platform's answer).
+CONCURRENCY = 8
 
 
 class Sender(Protocol):
@@ -79,6 +81,7 @@ class DeliveryWorker:
         give_up_after: timedelta = timedelta(hours=48),
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 50,
+        concurrency: int = CONCURRENCY,
         metrics: Metrics | None = None,
     ) -> None:
         self._db = db
@@ -89,6 +92,7 @@ class DeliveryWorker:
         self._give_up_after = give_up_after
         self._lease = lease
         self._batch_size = batch_size
+        self._concurrency = concurrency
         self._wake = asyncio.Event()
         # One pass at a time in a process: a caller that waits for its replies (the playground)
         # then knows that a pass running in the background has finished, too.
@@ -109,35 +113,39 @@ class DeliveryWorker:
             self._wake.clear()
 
     async def deliver_due(self) -> int:
-        """One pass over the messages due now; returns how many it delivered."""
+        """One pass over the messages due now; returns how many it delivered. A batch is
+        claimed in one transaction; conversations are sent to side by side, each in order."""
         async with self._pass:
-            async with self._db.transaction() as uow:
-                due = await uow.outbox.due_ids(now=self._clock.now(), limit=self._batch_size)
-            delivered = 0
-            for message_id in due:
-                claimed = await self._claim(message_id)
-                if claimed is not None and await self._deliver(claimed):
-                    delivered += 1
-            return delivered
+            claimed = await self._claim_batch()
+            turns = asyncio.Semaphore(self._concurrency)
 
-    async def _claim(self, message_id: int) -> Claimed | None:
+            async def one_conversation(messages: list[Claimed]) -> int:
+                async with turns:
+                    return sum([await self._deliver(message) for message in messages])
+
+            counts = await asyncio.gather(
+                *(one_conversation(group) for group in _by_conversation(claimed))
+            )
+            return sum(counts)
+
+    async def _claim_batch(self) -> list[Claimed]:
         async with self._db.transaction() as uow:
             now = self._clock.now()
-            if not await uow.outbox.claim(message_id=message_id, now=now, lease=self._lease):
-                return None
-            row = await uow.outbox.get(message_id=message_id)
-            assert row is not None
-            return Claimed(
-                id=row.id,
-                platform=row.platform,
-                kind=row.kind,
-                conversation=ConversationRef.model_validate(row.conversation),
-                message=OutboundMessage.model_validate(row.message),
-                attempts=row.attempts,
-                updates_id=row.updates_id,
-                created_at=row.created_at,
-                lease_until=now + self._lease,
-            )
+            rows = await uow.outbox.claim_due(now=now, lease=self._lease, limit=self._batch_size)
+            return [
+                Claimed(
+                    id=row.id,
+                    platform=row.platform,
+                    kind=row.kind,
+                    conversation=ConversationRef.model_validate(row.conversation),
+                    message=OutboundMessage.model_validate(row.message),
+                    attempts=row.attempts,
+                    updates_id=row.updates_id,
+                    created_at=row.created_at,
+                    lease_until=now + self._lease,
+                )
+                for row in rows
+            ]
 
     async def _deliver(self, claimed: Claimed) -> bool:
         sender = self._senders.get(claimed.platform)
@@ -239,3 +247,13 @@ class DeliveryWorker:
             log.warning("Outbox message %s: lease lost, leaving it to its new holder", claimed.id)
             return None
         return row
+
+
+def _by_conversation(claimed: list[Claimed]) -> list[list[Claimed]]:
+    """The batch by conversation, each in the order written (a card before its update)."""
+    groups: dict[tuple[str, str, str, str | None], list[Claimed]] = {}
+    for message in claimed:
+        where = message.conversation
+        key = (where.platform, where.workspace, where.channel, where.thread)
+        groups.setdefault(key, []).append(message)
+    return list(groups.values())

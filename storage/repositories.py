@@ -609,35 +609,41 @@ class OutboxRepository:
             )
         ).all()
 
-    async def due_ids(self, *, now: datetime, limit: int) -> Sequence[int]:
-        return (
-            await self._session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(
-                        OutboxMessage.claimed_until.is_(None),
-                        OutboxMessage.claimed_until < now,
-                    ),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-        ).all()
-
-    async def claim(self, *, message_id: int, now: datetime, lease: timedelta) -> bool:
-        """Take the message for sending unless another worker holds it."""
-        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
-            update(OutboxMessage)
+    async def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboxMessage]:
+        """Take up to `limit` due messages for sending in one go, oldest first; on PostgreSQL
+        rows another replica is claiming are skipped, not waited for."""
+        due = (
+            select(OutboxMessage.id)
             .where(
-                OutboxMessage.id == message_id,
                 OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
             )
-            .values(claimed_until=now + lease)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
         )
-        return result.rowcount == 1
+        if _dialect(self._session) == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = (await self._session.scalars(due)).all()
+        if not ids:
+            return []
+        until = now + lease
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return (
+            await self._session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .order_by(OutboxMessage.id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
 
     async def pending_count(self) -> int:
         return int(

@@ -133,10 +133,10 @@ async def test_the_inbox_can_be_read_from_an_id_on(client: Playground) -> None:
 async def test_an_unexpected_error_is_a_json_500_and_the_inbound_is_kept(
     client: Playground, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken_claim(message_id: int) -> None:
+    async def broken_claim() -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(runtime.worker, "_claim", broken_claim)
+    monkeypatch.setattr(runtime.worker, "_claim_batch", broken_claim)
 
     response = await client.http.post(
         "/playground/api/messages", json={"workspace": "demo", "user": "anna", "text": FEATURE}

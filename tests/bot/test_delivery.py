@@ -177,10 +177,15 @@ async def test_two_workers_send_each_message_exactly_once(
 ) -> None:
     ids = [await enqueue(runtime, f"message {n}") for n in range(40)]
     first, second = FakeSender(), FakeSender()
-    one = DeliveryWorker(runtime.db, {"fake": first}, clock)
-    two = DeliveryWorker(second_database, {"fake": second}, clock)
+    # Batches of 5: each replica claims a batch at a time (SKIP LOCKED on PostgreSQL).
+    one = DeliveryWorker(runtime.db, {"fake": first}, clock, batch_size=5)
+    two = DeliveryWorker(second_database, {"fake": second}, clock, batch_size=5)
 
-    await asyncio.gather(one.deliver_due(), two.deliver_due())
+    async def until_done(worker: DeliveryWorker) -> None:
+        while await worker.deliver_due():
+            pass
+
+    await asyncio.gather(until_done(one), until_done(two))
 
     assert sorted(first.sent + second.sent) == sorted(f"message {n}" for n in range(40))
     assert len(first.sent + second.sent) == 40
@@ -212,3 +217,34 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_holder(
     assert second.sent == ["slow"]
     final = await row(runtime, message_id)
     assert (final.status, final.delivered_ref) == ("sent", "ts-1")
+
+
+class SlowFirstConversation(FakeSender):
+    """Anna's first message waits until Ben's went out: conversations are sent side by side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ben_sent = asyncio.Event()
+
+    async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+        if message.text == "anna 1":
+            await asyncio.wait_for(self.ben_sent.wait(), timeout=10)
+        ref = await super().send(conversation, message)
+        if conversation.channel == "D2":
+            self.ben_sent.set()
+        return ref
+
+
+async def test_conversations_go_side_by_side_and_each_keeps_its_order(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    to_ben = TO_ANNA.model_copy(update={"channel": "D2", "user": "ben"})
+    await enqueue(runtime, "anna 1")
+    await enqueue(runtime, "anna 2")
+    async with runtime.db.transaction() as uow:
+        await uow.outbox.add(new_outbox_row(to_ben, OutboundMessage(text="ben 1"), clock.now()))
+    sender = SlowFirstConversation()
+
+    assert await worker(runtime, sender, clock).deliver_due() == 3
+
+    assert sender.sent == ["ben 1", "anna 1", "anna 2"]

@@ -212,11 +212,14 @@ def _metrics(runtime: Runtime) -> Handler:
 
 def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
     async def background(_: web.Application) -> AsyncIterator[None]:
-        worker = asyncio.create_task(
-            runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
-        )
-        runtime.workers.start()
-        runtime.scheduler.start()
+        role = runtime.settings.role
+        worker = None
+        if role != "receive":
+            worker = asyncio.create_task(
+                runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
+            )
+            runtime.workers.start()
+            runtime.scheduler.start()
         for platform in runtime.platforms:
             await platform.start()
         yield
@@ -224,10 +227,11 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
             await platform.stop()
         runtime.scheduler.stop()
         await runtime.pipeline.store.close()
-        await runtime.workers.stop()
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+        if worker is not None:
+            await runtime.workers.stop()
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
 
     return background
 

@@ -74,7 +74,8 @@ def serve(host: str | None, port: int | None) -> None:
         raise click.ClickException(f"Configuration error: {exc}") from exc
 
     async def start() -> web.Application:
-        await prepare(runtime, warm=True)
+        # A process that only receives never triages: it need not load the encoder.
+        await prepare(runtime, warm=settings.role != "receive")
         return create_app(runtime)
 
     listen_host = host or settings.host

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1, le=64)
     # Connections (PostgreSQL) kept for storing inbound events before they are acked.
     store_connections: int = Field(default=2, ge=1, le=20)
+    # What this process does: everything; only receive (verify, store, ack); or only the
+    # background work (handling, delivery, the scheduler). Split, an ack never shares a CPU
+    # with the triage.
+    role: Literal["all", "receive", "work"] = "all"
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.

@@ -182,3 +182,27 @@ async def test_too_much_waiting_is_refused_not_slowed(runtime: Runtime, clock: F
     assert await in_commit and all(await asyncio.gather(*waiting))
     assert not store.overloaded
     assert await store.accept(message("w5")) is True, "room again once stored"
+
+
+async def test_a_receiving_process_only_stores_and_a_working_one_handles(
+    database_url: str, clock: FakeClock
+) -> None:
+    """Split roles: the process that acks runs no handling (nor delivery, nor scheduler); the
+    one that works picks the stored events up from the database."""
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import create_app
+
+    receiving = build_runtime(load_settings(database_url=database_url, role="receive"), clock=clock)
+    working = build_runtime(load_settings(database_url=database_url, role="work"), clock=clock)
+    await prepare(receiving, upgrade=False)
+    event = message("split-1")
+    async with TestServer(create_app(receiving)):
+        await receiving.pipeline.accept(event)
+        assert not await receiving.pipeline.wait_handled(event, within=0.3)
+        assert receiving.workers.busy == 0 and receiving.workers.handled == 0
+        async with TestServer(create_app(working)):
+            assert await working.pipeline.wait_handled(event, within=20)
+    assert working.workers.handled == 1
+    assert [r.status for r in await records(working)] == ["done"]
+    assert len(await state.items(working)) == 1

@@ -3,7 +3,7 @@ the same run, at a bare slack-bolt app with a no-op listener, rounds interleaved
 
     python bench/intake_load.py [--rounds 3] [--closed-seconds 10] [--rate 100]
                                 [--open-seconds 60] [--workers N] [--replicas N]
-                                [--skip-postgres] [--json]
+                                [--split] [--skip-postgres] [--json]
 
 Every server runs in a process of its own, the load generator in another, and a fake Slack Web
 API in a third, which records when each answer reached a stakeholder's DM. Per target and
@@ -15,8 +15,10 @@ round, two fresh servers on fresh databases:
 - open loop: --rate events a second for --open-seconds: p99 ack, answers other than 200,
   stakeholders answered within 60 s, and p99 from an event to its answer.
 
-Also per Heatshield target: the time from starting `serve` to ready (the encoder loaded) and
-the resident memory when idle. Prints min / median / max over the rounds.
+With --split, each replica is two processes (HEATSHIELD_ROLE=receive and work): the load goes
+to the receiving one. Also per Heatshield target: the time from starting `serve` to ready (the
+encoder loaded) and the resident memory of the first process when idle. Prints min / median /
+max over the rounds.
 """
 
 from __future__ import annotations
@@ -162,16 +164,19 @@ class Target:
              "--po", PO], env=env, check=True, capture_output=True,
         )  # fmt: skip
         ready = 0.0
+        roles = ("receive", "work") if self.args.split else ("all",)
         for n in range(self.args.replicas):
-            port = free_port()
-            self.ports.append(port)
-            process = subprocess.Popen(
-                [str(BIN / "heatshield"), "serve", "--port", str(port)],
-                env=self.environment(port), cwd=self.folder,
-            )  # fmt: skip
-            self.processes.append(process)
-            seconds = await wait_ready(f"http://127.0.0.1:{port}", process)
-            ready = seconds if n == 0 else ready
+            for role in roles:
+                port = free_port()
+                if role != "work":
+                    self.ports.append(port)  # the load goes to the receiving processes
+                process = subprocess.Popen(
+                    [str(BIN / "heatshield"), "serve", "--port", str(port)],
+                    env={**self.environment(port), "HEATSHIELD_ROLE": role}, cwd=self.folder,
+                )  # fmt: skip
+                self.processes.append(process)
+                seconds = await wait_ready(f"http://127.0.0.1:{port}", process)
+                ready = max(ready, seconds) if n == 0 else ready
         return ready
 
     def stop(self) -> None:
@@ -336,6 +341,9 @@ async def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--split", action="store_true", help="per replica, one receiving and one working process"
+    )
     parser.add_argument("--modes", default="closed,open")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -355,7 +363,8 @@ async def main() -> int:
                           file=sys.stderr, flush=True)  # fmt: skip
     cores = os.cpu_count()
     print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}; "
-          f"{args.rounds} rounds, workers {args.workers}, replicas {args.replicas}; "
+          f"{args.rounds} rounds, workers {args.workers}, replicas {args.replicas}"
+          f"{', receive/work split' if args.split else ''}; "
           "min / median / max")  # fmt: skip
     for (kind, mode), rounds in collected.items():
         keys = sorted({key for figures in rounds for key in figures})

@@ -1,12 +1,13 @@
 """The duplicate index: per workspace, the items a new request may repeat, as one matrix in
-memory, kept in step with the database.
+memory per embedding model, kept in step with the database.
 
 A lookup then costs one matrix product, whatever the backlog's size, instead of reading and
-decoding every open item. The first request of a workspace in a process loads its items once.
-After that, this process's own changes arrive as they commit (storage.item_changes), and what
-other replicas changed is read at most once every SYNC_SECONDS: the ids and ``changed_at`` of
-items changed since the last look (indexed), with an overlap that covers clocks a little apart
-and transactions that committed late, and whole rows only for versions the index lacks.
+decoding every open item, and the pool it compares with is views of the index's arrays, not a
+copy. The first request of a workspace in a process loads its items once. After that, this
+process's own changes arrive as they commit (storage.item_changes), and what other replicas
+changed is read at most once every SYNC_SECONDS: the ids and ``changed_at`` of items changed
+since the last look (indexed), with an overlap that covers clocks a little apart and
+transactions that committed late, and whole rows only for versions the index lacks.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from handlers.triage.embedding import Matrix, from_bytes
 from handlers.triage.types import CandidatePool
@@ -34,22 +37,149 @@ OVERLAP = timedelta(seconds=30)
 # How often other replicas' changes are read (this process's own arrive at once).
 SYNC_SECONDS = 1.0
 STATUSES = frozenset(str(status) for status in CANDIDATE_STATUSES)
+MIN_CAPACITY = 64  # rows a section starts with; it doubles when full
+LOAD_CHUNK = 4096  # rows decoded at once on the first load (bounds the bytes joined)
+
+
+class _Section:
+    """The candidates of one embedding model, as dense arrays of one width: rows ``[0, n)`` are
+    live, in no particular order. A pool hands out views of them, never a copy; rows are added
+    at ``n`` (beyond any view handed out), an item that leaves is replaced by the last row, and
+    a live row is only changed in place once no pool handed out is still alive (a triage reads
+    it in a thread after the index's lock is released): otherwise the arrays are copied first."""
+
+    def __init__(self, width: int, capacity: int = MIN_CAPACITY) -> None:
+        self.width = width
+        self.n = 0
+        self.matrix: Matrix = np.zeros((capacity, width), np.float32)
+        self.words: NDArray[np.int32] = np.zeros(capacity, np.int32)
+        self.ids: NDArray[np.object_] = np.empty(capacity, object)  # str(item id)
+        self.types: NDArray[np.object_] = np.empty(capacity, object)
+        self.urgent: NDArray[np.object_] = np.empty(capacity, object)
+        self.titles: NDArray[np.object_] = np.empty(capacity, object)
+        self.items: list[int] = []  # row -> item id
+        self._handed: list[weakref.ref[CandidatePool]] = []
+
+    def pool(self, model: str) -> CandidatePool:
+        n = self.n
+        pool = CandidatePool(
+            ids=cast(Sequence[str], self.ids[:n]),
+            matrix=self.matrix[:n],
+            words=self.words[:n],
+            types=cast(Sequence[str], self.types[:n]),
+            urgent=cast(Sequence[bool], self.urgent[:n]),
+            titles=cast(Sequence[str], self.titles[:n]),
+            model=model,
+        )
+        if n:
+            self._handed = [ref for ref in self._handed if ref() is not None]
+            self._handed.append(weakref.ref(pool))
+        return pool
+
+    def append(self, row: Any, vector: Matrix) -> int:
+        self._reserve(1)
+        index = self.n
+        self.items.append(row.id)
+        self.n += 1
+        self._write(index, row, vector)
+        return index
+
+    def extend(self, rows: Sequence[Any]) -> None:
+        """Rows whose embeddings are all of this width, added in bulk: their vectors decoded
+        a chunk at a time, not one by one."""
+        self._reserve(len(rows))
+        for start in range(0, len(rows), LOAD_CHUNK):
+            chunk = rows[start : start + LOAD_CHUNK]
+            first, end = self.n, self.n + len(chunk)
+            blob = b"".join(row.embedding for row in chunk)
+            self.matrix[first:end] = np.frombuffer(blob, "<f4").reshape(len(chunk), self.width)
+            self.words[first:end] = [row.words for row in chunk]
+            self.ids[first:end] = [str(row.id) for row in chunk]
+            self.types[first:end] = [row.type for row in chunk]
+            self.urgent[first:end] = [row.urgent for row in chunk]
+            self.titles[first:end] = [row.title for row in chunk]
+            self.items.extend(row.id for row in chunk)
+            self.n = end
+
+    def update(self, index: int, row: Any, vector: Matrix) -> bool:
+        """The row as the item now stands; False, and nothing written, if nothing the index
+        keeps changed (a status that stays a candidate's, say)."""
+        if (
+            int(self.words[index]) == row.words
+            and self.types[index] == row.type
+            and self.urgent[index] == row.urgent
+            and self.titles[index] == row.title
+            and np.array_equal(self.matrix[index], vector)
+        ):
+            return False
+        self._unshare()
+        self._write(index, row, vector)
+        return True
+
+    def remove(self, index: int) -> int | None:
+        """Drop the row: the last one moves into its place. Returns the moved item's id."""
+        self._unshare()
+        last = self.n - 1
+        moved = None
+        if index != last:
+            for array in self._arrays():
+                array[index] = array[last]
+            moved = self.items[index] = self.items[last]
+        self.items.pop()
+        for array in (self.ids, self.types, self.urgent, self.titles):
+            array[last] = None
+        self.n = last
+        return moved
+
+    def _write(self, index: int, row: Any, vector: Matrix) -> None:
+        self.matrix[index] = vector
+        self.words[index] = row.words
+        self.ids[index] = str(row.id)
+        self.types[index] = row.type
+        self.urgent[index] = row.urgent
+        self.titles[index] = row.title
+
+    def _arrays(self) -> tuple[NDArray[Any], ...]:
+        return (self.matrix, self.words, self.ids, self.types, self.urgent, self.titles)
+
+    def _reserve(self, more: int) -> None:
+        capacity = len(self.words)
+        if self.n + more <= capacity:
+            return
+        while capacity < self.n + more:
+            capacity = max(MIN_CAPACITY, 2 * capacity)
+        self._reallocate(capacity)
+
+    def _unshare(self) -> None:
+        """Before a live row changes: arrays of their own if a pool handed out is alive."""
+        if any(ref() is not None for ref in self._handed):
+            self._reallocate(len(self.words))
+
+    def _reallocate(self, capacity: int) -> None:
+        """New arrays of this capacity, the live rows copied; pools handed out keep the old."""
+        n = self.n
+        self.matrix = _resized(self.matrix, capacity, n)
+        self.words = _resized(self.words, capacity, n)
+        self.ids = _resized(self.ids, capacity, n)
+        self.types = _resized(self.types, capacity, n)
+        self.urgent = _resized(self.urgent, capacity, n)
+        self.titles = _resized(self.titles, capacity, n)
+        self._handed = []
+
+
+def _resized(array: NDArray[Any], capacity: int, n: int) -> NDArray[Any]:
+    shape = (capacity, *array.shape[1:])
+    grown = np.empty(shape, object) if array.dtype == object else np.zeros(shape, array.dtype)
+    grown[:n] = array[:n]
+    return grown
 
 
 @dataclass
 class WorkspaceIndex:
-    """One workspace's candidates; rows are appended, and freed rows reused."""
+    """One workspace's candidates: a dense section per embedding model."""
 
-    model: str | None = None
-    matrix: Matrix = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    ids: list[int] = field(default_factory=list)
-    words: list[int] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    urgent: list[bool] = field(default_factory=list)
-    titles: list[str] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
-    rows: dict[int, int] = field(default_factory=dict)  # item id -> row
-    free: list[int] = field(default_factory=list)  # rows of items that left
+    sections: dict[str, _Section] = field(default_factory=dict)
+    rows: dict[int, tuple[str, int]] = field(default_factory=dict)  # item id -> (model, row)
     versions: dict[int, datetime] = field(default_factory=dict)  # item id -> changed_at
     synced: datetime | None = None  # the database's time of the last look
     looked: float | None = None  # this process's monotonic time of the last look
@@ -60,71 +190,87 @@ class WorkspaceIndex:
         if held is not None and row.changed_at < held:
             return
         self.versions[row.id] = row.changed_at
-        vector = from_bytes(row.embedding)
-        keep = row.status in STATUSES and vector is not None and row.embedding_model
-        index = self.rows.get(row.id)
-        if not keep:
-            if index is not None:
-                self._free(index)
-            return
-        assert vector is not None
-        if index is None:
-            index = self._new_row(len(vector))
-            self.rows[row.id] = index
-        if self.matrix.shape[1] != len(vector):
-            self._widen(len(vector))
-        self.matrix[index] = vector
-        self.ids[index] = row.id
-        self.words[index] = row.words
-        self.types[index] = row.type
-        self.urgent[index] = row.urgent
-        self.titles[index] = row.title
-        self.models[index] = row.embedding_model
+        model: str = row.embedding_model or ""
+        vector = from_bytes(row.embedding) if model and row.status in STATUSES else None
+        section = None if vector is None else self._section(model, len(vector))
+        where = self.rows.get(row.id)
+        if where is not None:
+            if section is not None and where[0] == model:
+                assert vector is not None
+                section.update(where[1], row, vector)  # nothing written if nothing kept changed
+                return
+            self._remove(row.id)  # it left, or moved to another model
+        if section is not None:
+            assert vector is not None
+            self.rows[row.id] = (model, section.append(row, vector))
+
+    def load(self, rows: Sequence[Any]) -> None:
+        """The first read of the workspace's candidates, each model's taken in at once."""
+        fresh: dict[str, list[Any]] = {}
+        for row in rows:
+            if row.id in self.versions:  # heard of as it committed, while this was read
+                self.apply(row)
+                continue
+            self.versions[row.id] = row.changed_at
+            if row.status in STATUSES and row.embedding and row.embedding_model:
+                fresh.setdefault(row.embedding_model, []).append(row)
+        for model, chosen in fresh.items():
+            held = self.sections.get(model)
+            width = held.width if held and held.n else len(chosen[0].embedding) // 4
+            section = self._section(model, width)
+            assert section is not None
+            fitting = [row for row in chosen if len(row.embedding) == 4 * width]
+            if len(fitting) < len(chosen):
+                log.warning(
+                    "Skipped %s candidates of model %s: not %s float32 each",
+                    len(chosen) - len(fitting),
+                    model,
+                    width,
+                )
+            first = section.n
+            section.extend(fitting)
+            self.rows.update((row.id, (model, first + n)) for n, row in enumerate(fitting))
 
     def pool(self, model: str) -> CandidatePool:
-        """The candidates embedded by ``model``, as the triage compares them."""
-        chosen = [i for i in self.rows.values() if self.models[i] == model]
-        chosen.sort(key=lambda i: self.ids[i])
-        width = self.matrix.shape[1] if chosen else 0
-        return CandidatePool(
-            ids=[str(self.ids[i]) for i in chosen],
-            matrix=self.matrix[chosen] if chosen else np.zeros((0, width), np.float32),
-            words=np.asarray([self.words[i] for i in chosen], dtype=np.int32),
-            types=[self.types[i] for i in chosen],
-            urgent=[self.urgent[i] for i in chosen],
-            titles=[self.titles[i] for i in chosen],
-            model=model,
-        )
+        """The candidates embedded by ``model``, as the triage compares them: views of the
+        index's arrays, in no particular order, that later changes leave as they are."""
+        section = self.sections.get(model)
+        if section is None:
+            return CandidatePool(
+                ids=[],
+                matrix=np.zeros((0, 0), np.float32),
+                words=np.zeros(0, np.int32),
+                types=[],
+                urgent=[],
+                titles=[],
+                model=model,
+            )
+        return section.pool(model)
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def _new_row(self, width: int) -> int:
-        if self.free:
-            return self.free.pop()
-        index = len(self.ids)
-        if index >= self.matrix.shape[0]:
-            grown = np.zeros((max(64, 2 * self.matrix.shape[0]), width), np.float32)
-            grown[: self.matrix.shape[0], : self.matrix.shape[1]] = self.matrix
-            self.matrix = grown
-        self.ids.append(0)
-        self.words.append(0)
-        self.types.append("")
-        self.urgent.append(False)
-        self.titles.append("")
-        self.models.append("")
-        return index
+    def _section(self, model: str, width: int) -> _Section | None:
+        """The model's section for vectors of this width (None, with a warning, when the
+        model's vectors held are of another width)."""
+        section = self.sections.get(model)
+        if section is None or (section.n == 0 and section.width != width):
+            section = self.sections[model] = _Section(width)
+        if section.width != width:
+            log.warning(
+                "Skipped a vector of %s floats from model %s, whose vectors have %s",
+                width,
+                model,
+                section.width,
+            )
+            return None
+        return section
 
-    def _widen(self, width: int) -> None:
-        """Vectors of another size (a new embedder): rows of the old one stay, zero-padded."""
-        wider = np.zeros((self.matrix.shape[0], max(width, self.matrix.shape[1])), np.float32)
-        wider[:, : self.matrix.shape[1]] = self.matrix
-        self.matrix = wider
-
-    def _free(self, index: int) -> None:
-        del self.rows[self.ids[index]]
-        self.models[index] = ""
-        self.free.append(index)
+    def _remove(self, item_id: int) -> None:
+        model, index = self.rows.pop(item_id)
+        moved = self.sections[model].remove(index)
+        if moved is not None:
+            self.rows[moved] = (model, index)
 
 
 class CandidateIndex:
@@ -162,8 +308,7 @@ class CandidateIndex:
     async def _load(self, uow: UnitOfWork, workspace_id: int, index: WorkspaceIndex) -> None:
         started = _wall_clock()
         rows = await uow.backlog.candidate_rows(workspace_id=workspace_id)
-        for row in rows:
-            index.apply(row)
+        index.load(rows)
         index.synced, index.looked = started, self._monotonic()
         log.info("Loaded %s candidates of workspace %s", len(index), workspace_id)
 

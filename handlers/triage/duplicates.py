@@ -49,7 +49,11 @@ def best(
     if len(others) == 0 or not np.any(vector):
         return None
     scores = similarities(vector, words, others, other_words)
-    top = np.argsort(-scores)[:shortlist]
+    if len(scores) > shortlist:  # the closest few, without sorting them all
+        top = np.argpartition(scores, len(scores) - shortlist)[-shortlist:]
+    else:
+        top = np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
     ranked = [
         Match(int(i), float(scores[i]) - (0.0 if same_type(int(i)) else OTHER_TYPE_PENALTY))
         for i in top

@@ -159,11 +159,16 @@ class InboundRepository:
             {column.key: getattr(record, column.key) for column in _INBOUND_COLUMNS}
             for record in records
         ]
-        insert = _dialect_insert(self._session)(InboundRecord).values(rows)
-        statement = insert.on_conflict_do_nothing(
-            index_elements=["platform", "idempotency_key"]
-        ).returning(InboundRecord.platform, InboundRecord.idempotency_key)
-        return {(row[0], row[1]) for row in await self._session.execute(statement)}
+        # One statement with the rows as parameters (not a VALUES list built per batch): its
+        # compiled form is cached, and the driver sends the rows in batches of its own.
+        table = InboundRecord.__table__
+        statement = (
+            _dialect_insert(self._session)(table)
+            .on_conflict_do_nothing(index_elements=["platform", "idempotency_key"])
+            .returning(table.c.platform, table.c.idempotency_key)
+        )
+        stored = await self._session.execute(statement, rows)
+        return {(row[0], row[1]) for row in stored}
 
     async def retry_failed_many(self, *, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Make failed inbounds pending again (a redelivery is the moment to try once more);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -150,15 +150,12 @@ class InboundRepository:
             )
         )
 
-    async def add_many(self, records: Sequence[InboundRecord]) -> set[tuple[str, str]]:
-        """Store the records in one statement; the (platform, key) of those that are new (an
-        inbound with a key seen before is left as it is)."""
-        if not records:
+    async def add_many(self, given: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+        """Store the rows (column values) in one statement; the (platform, key) of those that
+        are new (an inbound with a key seen before is left as it is)."""
+        if not given:
             return set()
-        rows = [
-            {column.key: getattr(record, column.key) for column in _INBOUND_COLUMNS}
-            for record in records
-        ]
+        rows = [{column.key: row.get(column.key) for column in _INBOUND_COLUMNS} for row in given]
         # One statement with the rows as parameters (not a VALUES list built per batch): its
         # compiled form is cached, and the driver sends the rows in batches of its own.
         table = InboundRecord.__table__

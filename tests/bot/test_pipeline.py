@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
 from bot.events import ConversationRef, MessageEvent, PersonInfo
-from bot.inbound import new_record
+from bot.inbound import new_row
 from bot.pipeline import LEASE
 from bot.settings import load_settings
 from handlers.triage import Candidate, Triager, TriageResult
@@ -146,8 +146,8 @@ async def test_input_that_can_never_be_handled_is_given_up_at_once(
 ) -> None:
     runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
     await prepare(runtime, upgrade=False)
-    broken = new_record(message("k9"), clock)
-    broken.event = {"kind": "message", "text": 42}  # stored by a version that wrote nonsense
+    broken = new_row(message("k9"), clock)
+    broken["event"] = {"kind": "message", "text": 42}  # stored by a version that wrote nonsense
     async with runtime.db.transaction() as uow:
         await uow.inbound.add_many([broken])
 

@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.databases import create_database, drop_database  # noqa: E402
 from bot.app import build_runtime, prepare  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.i18n import Translator  # noqa: E402
@@ -68,7 +69,6 @@ from handlers.people import ensure_person  # noqa: E402
 from handlers.team import TeamSpec, set_team  # noqa: E402
 from handlers.triage.embedding import BUILTIN_MODEL  # noqa: E402
 from storage.coaching_models import Confidentiality, Reflection, ScheduledSend  # noqa: E402
-from storage.db import create_engine  # noqa: E402
 from storage.models import (  # noqa: E402
     BacklogItem,
     Decision,
@@ -529,26 +529,6 @@ async def run(url: str, requests: int, rounds: int, level: str, seed: int) -> No
     )
 
 
-async def fresh_database(server: str) -> str:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    finally:
-        await admin.dispose()
-    return make_url(server).set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
-async def drop_database(server: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -568,11 +548,11 @@ async def main() -> None:
     args = parser.parse_args()
     options = (args.requests, max(1, args.rounds), args.confidentiality, args.seed)
     if args.database and make_url(args.database).get_backend_name() == "postgresql":
-        url = await fresh_database(args.database)
+        url = await create_database(args.database, PG_DATABASE)
         try:
             await run(url, *options)
         finally:
-            await drop_database(args.database)
+            await drop_database(args.database, PG_DATABASE)
     elif args.database:
         await run(args.database, *options)
     else:

@@ -56,6 +56,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
+from bench.databases import create_database, drop_database  # noqa: E402
 from bot.app import Runtime, build_runtime, prepare  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.candidates import CandidateIndex  # noqa: E402
@@ -63,7 +64,7 @@ from handlers.team import TeamSpec, set_team  # noqa: E402
 from handlers.triage import default_triager, duplicates  # noqa: E402
 from handlers.triage.embedding import BUILTIN_DIMENSIONS, BUILTIN_MODEL, Matrix  # noqa: E402
 from handlers.triage.types import TYPES, CandidatePool  # noqa: E402
-from storage.db import create_engine, is_sqlite  # noqa: E402
+from storage.db import is_sqlite  # noqa: E402
 from storage.models import BacklogItem, ItemStatus, Request, Workspace  # noqa: E402
 
 SIZES = (100, 1_000, 10_000, 100_000)
@@ -352,35 +353,6 @@ async def run(url: str, sizes: Sequence[int], rounds: int, lookups: int) -> None
         )
 
 
-async def create_database(url: str) -> str:
-    """The server's maintenance database, after creating the (new) one the URL names."""
-    name = make_url(url).database
-    if not name or name == "postgres":
-        raise SystemExit("--database must name a database that does not exist yet")
-    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            exists = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            )
-            if exists:
-                raise SystemExit(f"database {name} exists already: name a new one")
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-    return admin
-
-
-async def drop_database(admin: str, name: str) -> None:
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
-
-
 def sizes(value: str) -> list[int]:
     return [int(part) for part in value.split(",")]
 
@@ -403,11 +375,15 @@ async def main() -> None:
         f", numpy {np.__version__}; load average {load} at the start"
     )
     if args.database and not is_sqlite(args.database):
-        admin = await create_database(args.database)
+        name = make_url(args.database).database
+        if not name or name == "postgres":
+            raise SystemExit("--database must name a database that does not exist yet")
+        server = make_url(args.database).set(database="postgres").render_as_string(False)
+        await create_database(server, name, replace=False)
         try:
             await run(args.database, args.sizes, args.rounds, args.lookups)
         finally:
-            await drop_database(admin, make_url(args.database).database or "")
+            await drop_database(server, name)
         return
     if args.database:
         await run(args.database, args.sizes, args.rounds, args.lookups)

@@ -47,6 +47,7 @@ import aiohttp  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.databases import create_database, drop_database  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -242,27 +243,12 @@ async def database_for(kind: str, folder: Path, tag: str) -> str | None:
         return None
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{folder}/{tag}.db"
-    name = f"heatshield_bench_{tag}"
-    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-    return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    return await create_database(POSTGRES, f"heatshield_bench_{tag}")
 
 
 async def drop(database: str | None) -> None:
-    if database is None or not database.startswith("postgresql"):
-        return
-    name = make_url(database).database
-    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
+    if database is not None and database.startswith("postgresql"):
+        await drop_database(POSTGRES, make_url(database).database or "")
 
 
 async def scenario(kind: str, mode: str, folder: Path, args: Any) -> dict[str, float]:

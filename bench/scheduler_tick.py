@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
+from bench.databases import create_database, drop_database  # noqa: E402
 from bot.app import build_runtime, prepare  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -40,7 +40,6 @@ from handlers.coaching.contract import ContractSpec, set_contract  # noqa: E402
 from handlers.rhythm import tick  # noqa: E402
 from handlers.team import TeamSpec, set_team  # noqa: E402
 from storage.coaching_models import CoachingContract, CoachingSession  # noqa: E402
-from storage.db import create_engine  # noqa: E402
 from storage.models import BacklogItem, ItemStatus, Person, Request, Workspace  # noqa: E402
 
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -151,22 +150,6 @@ async def busy(url: str, workspaces: int, items: int) -> None:
     await runtime.store_engine.dispose()
 
 
-async def fresh_postgres(url: str) -> tuple[str, str]:
-    name = f"heatshield_bench_tick_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_postgres(url: str, name: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--workspaces", type=int, default=10_000)
@@ -180,7 +163,8 @@ async def main() -> None:
           f"database: {'postgresql' if args.database else 'sqlite (temporary file)'}")  # fmt: skip
     for scenario in ("idle", "busy"):
         if args.database:
-            url, name = await fresh_postgres(args.database)
+            name = f"heatshield_bench_tick_{uuid.uuid4().hex[:6]}"
+            url = await create_database(args.database, name)
         else:
             folder = tempfile.mkdtemp()
             url, name = f"sqlite+aiosqlite:///{folder}/bench.db", ""
@@ -191,7 +175,7 @@ async def main() -> None:
                 await busy(url, args.busy, args.items)
         finally:
             if args.database:
-                await drop_postgres(args.database, name)
+                await drop_database(args.database, name)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,11 @@ class Workers:
     def busy(self) -> int:
         return self._busy
 
+    @property
+    def running(self) -> bool:
+        """Whether this process's workers are claiming (not in a process that only receives)."""
+        return bool(self._tasks)
+
     def wake(self) -> None:
         """Look for work now (called when an event was stored), not at the next poll."""
         self._wake.set()

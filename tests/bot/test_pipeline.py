@@ -11,29 +11,13 @@ from sqlalchemy import select
 
 from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
-from bot.events import ConversationRef, MessageEvent, PersonInfo
 from bot.inbound import new_row
 from bot.pipeline import LEASE
 from bot.settings import load_settings
 from handlers.triage import Candidate, Triager, TriageResult
 from storage.models import InboundRecord
 from tests import state
-
-FEATURE = (
-    "Please add a CSV export to the expense overview, because finance has to reconcile "
-    "payouts every month and now retypes everything by hand."
-)
-
-
-def message(key: str, text: str = FEATURE, user: str = "anna") -> MessageEvent:
-    return MessageEvent(
-        conversation=ConversationRef(
-            platform="playground", workspace="demo", channel=f"@{user}", user=user
-        ),
-        sender=PersonInfo(user_id=user),
-        text=text,
-        idempotency_key=key,
-    )
+from tests.events import FEATURE, message
 
 
 class BrokenTriager(Triager):

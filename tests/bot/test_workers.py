@@ -14,30 +14,15 @@ from sqlalchemy import select
 
 from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
-from bot.events import ConversationRef, MessageEvent, PersonInfo
 from bot.inbound import InboundStore, OverloadedError
 from bot.settings import load_settings
 from handlers.triage import Triager, Vectors
 from storage.models import InboundRecord
 from storage.repositories import Database, UnitOfWork
 from tests import state
+from tests.events import message
 
 FLOOD = 150
-FEATURE = (
-    "Please add a CSV export to the expense overview, because finance has to reconcile "
-    "payouts every month and now retypes everything by hand."
-)
-
-
-def message(key: str, user: str = "anna", text: str = FEATURE) -> MessageEvent:
-    return MessageEvent(
-        conversation=ConversationRef(
-            platform="playground", workspace="demo", channel=f"@{user}", user=user
-        ),
-        sender=PersonInfo(user_id=user),
-        text=text,
-        idempotency_key=key,
-    )
 
 
 class GatedTriager(Triager):
@@ -198,10 +183,11 @@ async def test_a_receiving_process_only_stores_and_a_working_one_handles(
     await prepare(receiving, upgrade=False)
     event = message("split-1")
     async with TestServer(create_app(receiving)):
-        await receiving.pipeline.accept(event)
-        assert not await receiving.pipeline.wait_handled(event, within=0.3)
-        assert receiving.workers.busy == 0 and receiving.workers.handled == 0
+        assert await receiving.pipeline.accept(event)
+        assert not receiving.workers.running, "a receiving process claims nothing"
+        assert [r.status for r in await records(receiving)] == ["pending"]
         async with TestServer(create_app(working)):
+            assert working.workers.running
             assert await working.pipeline.wait_handled(event, within=20)
     assert working.workers.handled == 1
     assert [r.status for r in await records(working)] == ["done"]

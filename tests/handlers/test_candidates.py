@@ -13,31 +13,16 @@ import pytest
 
 from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
-from bot.events import ConversationRef, MessageEvent, PersonInfo
 from bot.settings import load_settings
 from handlers.candidates import MIN_CAPACITY, SYNC_SECONDS, CandidateIndex, WorkspaceIndex
 from handlers.triage import duplicates
 from handlers.triage.types import TYPES, CandidatePool
 from storage import item_changes
 from tests import state
+from tests.events import FEATURE, message
 from tests.playground import Playground
 
-FEATURE = (
-    "Please add a CSV export to the expense overview, because finance has to reconcile "
-    "payouts every month and now retypes everything by hand."
-)
 SAME = FEATURE + " Also for credit notes."
-
-
-def message(key: str, user: str, text: str) -> MessageEvent:
-    return MessageEvent(
-        conversation=ConversationRef(
-            platform="playground", workspace="demo", channel=f"@{user}", user=user
-        ),
-        sender=PersonInfo(user_id=user),
-        text=text,
-        idempotency_key=key,
-    )
 
 
 class Ticks:

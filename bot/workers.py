@@ -19,6 +19,7 @@ from storage.models import InboundRecord
 
 log = logging.getLogger(__name__)
 Prefetch = Callable[[Sequence[str]], Awaitable[None]]
+CLAIM_AHEAD = 4
 
 
 def texts_of(records: Sequence[InboundRecord]) -> list[str]:
@@ -49,7 +50,10 @@ class Workers:
         self._count = count
         self._poll = poll_seconds
         self._prefetch = prefetch
-        self._queue: asyncio.Queue[InboundRecord] = asyncio.Queue(maxsize=count)
+        # Claimed ahead, a few per worker: one claim (and one embedding batch) serves several
+        # events, and nothing claimed waits long enough to see its lease run out.
+        self._depth = count * CLAIM_AHEAD
+        self._queue: asyncio.Queue[InboundRecord] = asyncio.Queue(maxsize=self._depth)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._busy = 0
@@ -98,8 +102,10 @@ class Workers:
 
     async def _dispatch(self) -> None:
         while True:
-            room = self._count - self._queue.qsize()
-            records = await self._claim(room) if room > 0 else []
+            room = self._depth - self._queue.qsize()
+            # Claim when a worker's share of room is free (or nothing waits), not one by one.
+            worth = room >= CLAIM_AHEAD or self._queue.empty()
+            records = await self._claim(room) if room > 0 and worth else []
             if records:
                 await self._warm(records)
                 for record in records:

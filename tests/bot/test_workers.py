@@ -16,6 +16,7 @@ from bot.app import Runtime, build_runtime, prepare
 from bot.clock import FakeClock
 from bot.inbound import InboundStore, OverloadedError
 from bot.settings import load_settings
+from bot.workers import CLAIM_AHEAD
 from handlers.triage import Triager, Vectors
 from storage.models import InboundRecord
 from storage.repositories import Database, UnitOfWork
@@ -80,6 +81,35 @@ async def test_acks_are_stored_while_every_worker_is_stuck_and_nothing_stays_pen
     statuses = {record.status for record in await records(runtime)}
     assert statuses == {"done"}, "a flood leaves nothing pending"
     assert len(await state.items(runtime)) == FLOOD + 1
+
+
+async def test_workers_claim_a_few_ahead_in_batches_and_no_more(
+    gated: tuple[Runtime, GatedTriager],
+) -> None:
+    runtime, triager = gated
+    for n in range(40):
+        await runtime.pipeline.accept(message(f"ahead-{n}", user=f"p{n}"))
+    claims: list[int] = []
+    claim = runtime.pipeline.claim
+
+    async def counted(*, limit: int, key: tuple[str, str] | None = None) -> Sequence[InboundRecord]:
+        found = await claim(limit=limit, key=key)
+        claims.append(len(found))
+        return found
+
+    runtime.pipeline.claim = counted  # type: ignore[method-assign]
+    runtime.workers.start()
+    assert await asyncio.to_thread(triager.stuck.wait, 10)
+    held = 2 * CLAIM_AHEAD  # in the stuck workers' hands and queued behind them
+    for _ in range(500):
+        if sum(claims) >= held:
+            break
+        await asyncio.sleep(0.01)
+    working = [r for r in await records(runtime) if r.status == "working"]
+
+    assert len(working) == sum(claims) == held, "claimed ahead, but no more than the queue holds"
+    assert len([c for c in claims if c]) <= 3, f"claimed in batches, not one by one: {claims}"
+    triager.gate.set()
 
 
 async def test_one_conversation_in_order_others_alongside(

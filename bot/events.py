@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# C0 control characters but tab, newline and carriage return, and DEL: nobody types them, and
+# PostgreSQL cannot store a NUL in text.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ID = 255
+
+
+def _readable(text: str) -> str:
+    """Text as a person wrote it, without the control characters that cannot be stored."""
+    return CONTROL.sub("", text)
+
+
+def _identifier(value: str) -> str:
+    """A platform's id: refused (never altered) when it holds a control character, since
+    altered it would name someone else."""
+    if ANY_CONTROL.search(value):
+        raise ValueError("an id may not contain control characters")
+    if len(value) > MAX_ID:
+        raise ValueError(f"an id may be at most {MAX_ID} characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_readable)]
+Identifier = Annotated[str, AfterValidator(_identifier)]
 
 
 class ConversationRef(BaseModel):
@@ -12,11 +38,11 @@ class ConversationRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    platform: str
-    workspace: str
-    channel: str
-    user: str | None = None
-    thread: str | None = None
+    platform: Identifier
+    workspace: Identifier
+    channel: Identifier
+    user: Identifier | None = None
+    thread: Identifier | None = None
     # Platform specifics an adapter needs to reach the conversation again (Teams' serviceUrl).
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -29,8 +55,8 @@ class PersonInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    user_id: str
-    display_name: str | None = None
+    user_id: Identifier
+    display_name: Text | None = None
     timezone: str | None = None
     language: str | None = None
 
@@ -41,7 +67,7 @@ class ForwardedMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     author: PersonInfo
-    text: str
+    text: Text
     # The original message's own conversation, to tell the author about the outcome there.
     conversation: ConversationRef | None = None
 
@@ -52,10 +78,10 @@ class MessageEvent(BaseModel):
     kind: Literal["message"] = "message"
     conversation: ConversationRef
     sender: PersonInfo
-    text: str
+    text: Text
     source: Literal["direct", "channel"] = "direct"
     forward_of: ForwardedMessage | None = None
-    idempotency_key: str
+    idempotency_key: Identifier
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
@@ -67,10 +93,10 @@ class ActionEvent(BaseModel):
     kind: Literal["action"] = "action"
     conversation: ConversationRef
     sender: PersonInfo
-    action_id: str
-    value: str
-    input: str | None = None
-    idempotency_key: str
+    action_id: Identifier
+    value: Text
+    input: Text | None = None
+    idempotency_key: Identifier
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
@@ -84,7 +110,7 @@ class InstallEvent(BaseModel):
     sender: PersonInfo
     # A one-to-one chat with the person who installed it, rather than a team or group chat.
     personal: bool = False
-    idempotency_key: str
+    idempotency_key: Identifier
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 

@@ -19,15 +19,18 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
@@ -48,6 +51,7 @@ from bot.delivery import RetryLaterError
 from bot.errors import InvalidInputError
 from bot.events import ConversationRef, InboundEvent, MessageEvent, PersonInfo
 from bot.i18n import Translator, normalise_language
+from bot.payloads import nested_too_deep
 from bot.pipeline import Pipeline
 from handlers.context import Context, Services
 from handlers.home import home_view as neutral_home
@@ -59,7 +63,13 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 ANYTHING = re.compile(".*")
+SIGNATURE = "X-Slack-Signature"
+TIMESTAMP = "X-Slack-Request-Timestamp"
+# What reading a signed payload of an unexpected shape raises (a missing key, a null where an
+# object belongs, an id no event may carry): Slack would send it again forever if answered 500.
+SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 Next = Callable[[], Awaitable[None]]
+Found = list[InboundEvent]
 
 
 class SlackBot:
@@ -82,6 +92,8 @@ class SlackBot:
         self._people = people
         self._clients = clients
         self._tasks: set[asyncio.Task[None]] = set()
+        # HTTP mode always has a secret (settings.validate); Socket Mode needs none.
+        self._verifier = SignatureVerifier(settings.signing_secret or "-")
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.base_url)
         oauth_settings = None
         if settings.mode == "oauth":
@@ -101,6 +113,8 @@ class SlackBot:
             signing_secret=settings.signing_secret or "",
             oauth_settings=oauth_settings,
             logger=logging.getLogger("slack_bolt"),
+            # events() checks the signature itself, before the body is read as JSON.
+            request_verification_enabled=False,
         )
         self.app.middleware(self._store_then_ack)
         # Every kind of payload is acknowledged; what Heatshield does not know is logged.
@@ -121,11 +135,24 @@ class SlackBot:
             # Slack delivers an event again that is not answered 200: now, not after 3 s.
             self._pipeline.metrics.shed.inc()
             return web.Response(status=503, headers={"Retry-After": "1"}, text="busy")
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        body = await request.read()
+        if not self._signed(body, request):
+            return web.Response(status=401, text="invalid request signature")
+        bolt_request = _bolt_request(body, request)
+        if bolt_request is None:
+            return web.Response(status=400, text="body: not a Slack payload")
+        bolt_response = await self.app.async_dispatch(bolt_request)
         if bolt_response.status == 404:
             log.warning("Slack sent something Heatshield does not handle; acknowledged")
             bolt_response = BoltResponse(status=200, body="")
         return await to_aiohttp_response(bolt_response)
+
+    def _signed(self, body: bytes, request: web.Request) -> bool:
+        timestamp, signature = request.headers.get(TIMESTAMP), request.headers.get(SIGNATURE)
+        try:
+            return self._verifier.is_valid(body, timestamp, signature)
+        except ValueError:  # a timestamp that is no number, a body that is no UTF-8
+            return False
 
     async def install(self, request: web.Request) -> web.Response:
         flow = self.app.oauth_flow
@@ -164,24 +191,41 @@ class SlackBot:
         resp: BoltResponse,
         next: Next,
     ) -> BoltResponse:
-        kind = body.get("type")
-        early: BoltResponse | None = None
-        if kind == "event_callback":
-            await self._event(body, client, context)
-        elif kind == "block_actions":
-            await self._block_actions(body, client)
-        elif kind == "view_submission":
-            early = await self._view_submission(body, client)
-        elif kind == "message_action":
-            await self._message_shortcut(body, client)
-        elif body.get("command"):
-            await self._command(body, client)
-        else:
-            log.info("Slack %s payload ignored", kind or "unknown")
-        if early is not None:
-            return early
+        try:
+            found = await self._translate(body, client, context)
+            if found and not isinstance(found, BoltResponse) and translate.team_of(body) is None:
+                raise ValueError("no team id")
+        except SHAPE_ERRORS as exc:
+            log.warning(
+                "Slack %s payload not understood; acknowledged and dropped: %s",
+                body.get("type") or body.get("command") or "unknown",
+                _reason(exc),
+            )
+            return BoltResponse(status=200, body="")
+        if isinstance(found, BoltResponse):
+            return found
+        for event in found:
+            await self._accept(event)
         await next()
         return resp
+
+    async def _translate(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found | BoltResponse:
+        """The neutral events in the payload, or the answer a modal needs at once."""
+        kind = body.get("type")
+        if kind == "event_callback":
+            return await self._event(body, client, context)
+        if kind == "block_actions":
+            return self._block_actions(body, client)
+        if kind == "view_submission":
+            return await self._view_submission(body, client)
+        if kind == "message_action":
+            return self._message_shortcut(body)
+        if body.get("command"):
+            return self._command(body, client)
+        log.info("Slack %s payload ignored", kind or "unknown")
+        return []
 
     async def _accept(self, event: InboundEvent) -> None:
         """Commit the event (raising means a 500, so Slack retries); the workers handle it
@@ -227,42 +271,44 @@ class SlackBot:
 
     async def _event(
         self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        event = body.get("event") or {}
+    ) -> Found:
+        event = body["event"]
         kind = event.get("type")
         team = translate.team_of(body) or ""
         if kind == "message" and event.get("channel_type") == "im":
             if translate.from_a_person(event):
                 sender = self._who(team, event["user"])
-                await self._accept(translate.direct_message_event(body, sender))
+                return [translate.direct_message_event(body, sender)]
         elif kind == "app_mention":
             if translate.from_a_person(event):
                 sender = self._who(team, event["user"])
-                await self._accept(translate.mention_event(body, sender, context.bot_user_id))
+                return [translate.mention_event(body, sender, context.bot_user_id)]
         elif kind == "reaction_added":
-            await self._reaction(body, client)
+            return await self._reaction(body, client)
         elif kind == "app_home_opened":
             if event.get("tab", "home") == "home":
-                self._spawn(self._publish_home(client, team, PersonInfo(user_id=event["user"])))
+                who = PersonInfo(user_id=event["user"])
+                self._spawn(self._publish_home(client, team, who))
         elif kind == "user_change":
             self._people.forget(team, str((event.get("user") or {}).get("id")))
         else:
             log.info("Slack event %s ignored", kind)
+        return []
 
-    async def _reaction(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _reaction(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
         event = body["event"]
         item = event.get("item") or {}
         if event.get("reaction") != translate.TICKET or item.get("type") != "message":
-            return
+            return []
         team = translate.team_of(body) or ""
         message = await self._message(client, item["channel"], item["ts"])
         if message is None or not translate.from_a_person(message):
             log.info("The :ticket: message %s in %s is gone or not a person's", item["ts"], team)
-            return
+            return []
         reactor = self._who(team, event["user"])
         author = self._who(team, message["user"])
         text = message.get("text") or ""
-        await self._accept(translate.reaction_forward(body, reactor, author, text))
+        return [translate.reaction_forward(body, reactor, author, text)]
 
     async def _message(
         self, client: AsyncWebClient, channel: str, ts: str
@@ -288,16 +334,22 @@ class SlackBot:
         # A timeout or a broken connection propagates too: Slack delivers the reaction again.
         return None
 
-    async def _block_actions(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def _block_actions(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
         team = translate.team_of(body) or ""
-        user = body["user"]["id"]
+        sender = self._who(team, body["user"]["id"])
+        found: Found = []
+        modals: list[InputButton] = []
         for action in body.get("actions") or []:
             action_id = str(action.get("action_id") or "")
             button = read_input_button(action_id, str(action.get("value") or ""))
             if button is not None:
-                self._spawn(self._open_input_modal(client, body, button))
-                continue
-            await self._accept(translate.action_event(body, action, self._who(team, user)))
+                modals.append(button)
+            else:
+                found.append(translate.action_event(body, action, sender))
+        # Opened once the whole payload is understood, not for half of one.
+        for button in modals:
+            self._spawn(self._open_input_modal(client, body, button))
+        return found
 
     async def _open_input_modal(
         self, client: AsyncWebClient, body: dict[str, Any], button: InputButton
@@ -317,13 +369,13 @@ class SlackBot:
 
     async def _view_submission(
         self, body: dict[str, Any], client: AsyncWebClient
-    ) -> BoltResponse | None:
-        view = body.get("view") or {}
+    ) -> Found | BoltResponse:
+        view = body["view"]
         callback = view.get("callback_id")
         team = translate.team_of(body) or ""
         if callback not in (CALLBACK_INPUT, CALLBACK_REQUEST):
             log.info("Slack view %s submitted; not Heatshield's", callback)
-            return None
+            return []
         sender = await self._person(client, team, body["user"]["id"])
         event: InboundEvent
         try:
@@ -333,34 +385,34 @@ class SlackBot:
                 event = translate.request_submission_event(body, sender, self._translator(sender))
         except InvalidInputError as exc:
             return _view_errors({exc.field: exc.problem})
-        await self._accept(event)
-        return None
+        return [event]
 
-    async def _message_shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def _message_shortcut(self, body: dict[str, Any]) -> Found:
         if body.get("callback_id") != translate.FORWARD_SHORTCUT:
             log.info("Slack shortcut %s ignored", body.get("callback_id"))
-            return
+            return []
         team = translate.team_of(body) or ""
         message = body.get("message") or {}
         if not translate.from_a_person(message):
             log.info("Shortcut on a message without a person as author; ignored")
-            return
+            return []
         forwarder = self._who(team, body["user"]["id"])
         author = self._who(team, message["user"])
-        await self._accept(translate.shortcut_forward(body, forwarder, author))
+        return [translate.shortcut_forward(body, forwarder, author)]
 
-    async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def _command(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
         if body.get("command") != translate.REQUEST_COMMAND:
             log.info("Slack command %s ignored", body.get("command"))
-            return
+            return []
         team = translate.team_of(body) or ""
+        sender = self._who(team, body["user_id"])
         text = translate.plain_text(body.get("text") or "")
         if text:
             # "/request status", or a request typed in one go: stored before the ack, like a DM,
             # so it cannot get lost with a form that failed to open.
-            await self._accept(translate.command_event(body, self._who(team, body["user_id"])))
-            return
+            return [translate.command_event(body, sender)]
         self._spawn(self._open_request_modal(client, team, body))
+        return []
 
     async def _open_request_modal(
         self, client: AsyncWebClient, team: str, body: dict[str, Any]
@@ -388,6 +440,58 @@ class SlackBot:
             log.warning("Publishing the App Home for %s failed: %s", who.user_id, exc)
         except Exception:
             log.exception("Building the App Home for %s failed", who.user_id)
+
+
+def _bolt_request(body: bytes, request: web.Request) -> AsyncBoltRequest | None:
+    """The verified body as bolt reads it, or None when it is no Slack payload at all (no
+    UTF-8, no JSON, not an object, nested absurdly deep)."""
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    except (*SHAPE_ERRORS, RecursionError) as exc:
+        log.warning("Refused a signed Slack request that is no payload: %s", _reason(exc))
+        return None
+    if not _shaped_for_bolt(bolt_request.body):
+        log.warning("Refused a signed Slack request that is no payload: not shaped as one")
+        return None
+    return bolt_request
+
+
+# The parts bolt itself reads before any middleware of ours, as Slack documents them.
+OBJECTS = ("view", "container", "user")
+OBJECTS_OR_NULL = ("team", "enterprise", "channel", "message")
+MATCHED_KEYS = ("type", "subtype", "command", "callback_id", "action_id", "block_id")
+
+
+def _shaped_for_bolt(body: Any) -> bool:
+    """Whether bolt can route the payload without tripping over it (its own readers assume
+    the documented shape and would answer 500)."""
+    if not isinstance(body, dict) or nested_too_deep(body):
+        return False
+    if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
+        return False
+    if any(key in body and not isinstance(body[key], dict) for key in OBJECTS):
+        return False
+    if any(not isinstance(body.get(key), dict | None) for key in OBJECTS_OR_NULL):
+        return False
+    actions = body.get("actions", [])
+    if not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+        return False
+    # What bolt's matchers compare with patterns must be text.
+    matched = [body, body.get("event") or {}, body.get("view") or {}, *actions]
+    return all(isinstance(part.get(key), str | None) for part in matched for key in MATCHED_KEYS)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line on what was wrong (a pydantic error names the field and the problem)."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}"
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _view_errors(errors: dict[str, str]) -> BoltResponse:

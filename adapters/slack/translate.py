@@ -36,10 +36,13 @@ LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
 def team_of(body: dict[str, Any]) -> str | None:
     """The workspace a payload comes from: events, interactivity and commands name it apart."""
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    if not team:
-        team = (body.get("user") or {}).get("team_id") or (body.get("view") or {}).get("team_id")
-    return str(team) if team else None
+    candidates = (
+        body.get("team_id"),
+        (body.get("team") or {}).get("id"),
+        (body.get("user") or {}).get("team_id"),
+        (body.get("view") or {}).get("team_id"),
+    )
+    return next((team for team in candidates if isinstance(team, str) and team), None)
 
 
 def direct(team: str, user: str) -> ConversationRef:

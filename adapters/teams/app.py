@@ -29,6 +29,7 @@ from adapters.teams.settings import TeamsSettings
 from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
 from bot.i18n import normalise_language, translate
 from bot.inbound import OverloadedError
+from bot.payloads import nested_too_deep
 from bot.pipeline import Pipeline
 from storage.repositories import Database
 
@@ -122,10 +123,15 @@ class TeamsEndpoint:
             return _error(415, "expected application/json")
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return _error(400, "body: not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _error(400, "body: expected an activity with a type")
+        if nested_too_deep(body):
+            return _error(400, "body: nested too deep for an activity")
+        if not _reachable_service_url(body.get("serviceUrl")):
+            log.warning("Refused a Teams activity whose serviceUrl is no https URL")
+            return _error(400, "serviceUrl: expected an https URL")
         if not self._require_token and not _local_only(request, body):
             log.warning(
                 "Refused a Teams request from %s: without MICROSOFT_APP_ID only local "
@@ -194,6 +200,20 @@ class TeamsEndpoint:
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _reachable_service_url(value: object) -> bool:
+    """Replies go to the activity's serviceUrl: an https URL (the Bot Connector's), or plain
+    http to this machine (a local emulator)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def _local_only(request: web.Request, body: dict[str, Any]) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 
 from bot.app import Runtime
@@ -64,6 +68,9 @@ async def test_the_same_message_id_twice_creates_one_request(
         ),
         (["not", "an", "object"], 400, "JSON object"),
         ({"workspace": "demo", "user": "anna", "text": "x" * 20_001}, 400, "text"),
+        ({"workspace": "de\x00mo", "user": "anna", "text": "hi"}, 400, "workspace: Value error"),
+        ({"workspace": "demo", "user": "anna", "text": "hi", "id": "m\x00"}, 400, "key"),
+        ({"workspace": "demo", "user": "anna", "text": [[[[["deep"]]]]]}, 400, "text"),
     ],
 )
 async def test_bad_messages_get_a_clear_error(
@@ -83,6 +90,42 @@ async def test_a_body_that_is_not_json_is_refused(client: Playground) -> None:
 
     assert response.status == 400
     assert "not valid JSON" in (await response.json())["error"]
+
+
+async def test_a_body_nested_50000_deep_is_refused(client: Playground) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    response = await client.http.post(
+        "/playground/api/messages", data=deep, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status == 400
+
+
+async def test_a_nul_byte_in_the_text_is_dropped_and_the_request_kept(
+    client: Playground, runtime: Runtime
+) -> None:
+    await client.say("anna", FEATURE.replace("CSV", "C\x00SV"))
+
+    [item] = await state.items(runtime)
+    assert item.request.text == FEATURE
+
+
+async def test_the_page_sends_security_headers_that_allow_its_own_script_only(
+    client: Playground,
+) -> None:
+    page = await client.http.get("/playground")
+    api = await client.http.get("/playground/api/workspaces")
+
+    for response in (page, api):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    [script] = re.findall(r"<script>(.*?)</script>", await page.text(), flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy
 
 
 async def test_a_body_over_a_megabyte_is_refused(client: Playground) -> None:

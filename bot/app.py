@@ -146,6 +146,7 @@ async def prepare(runtime: Runtime, *, upgrade: bool = True, warm: bool = False)
         await runtime.services.triage.load()
     if runtime.settings.playground and runtime.settings.demo_workspace:
         async with runtime.db.transaction() as uow:
+            await uow.exclusively("heatshield:seed-demo")
             if await seed_demo(uow, runtime.services.defaults, runtime.services.clock.now()):
                 log.info("Created the playground's demo workspace 'demo'")
 

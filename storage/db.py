@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,18 @@ from sqlalchemy.ext.asyncio import (
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+# Held until the transaction ends, by every replica that asks for the same name.
+ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
+
+
+def hold_exclusively(connection: Connection, name: str) -> None:
+    """Make other replicas wait for this transaction before doing the same thing (migrating,
+    creating first-start data). On SQLite every write transaction holds the one writer lock
+    from its start (BEGIN IMMEDIATE), which does the same."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(ADVISORY_LOCK, {"name": name})
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -37,12 +50,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # would commit on release: switch it off and begin transactions ourselves (_sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """WAL mode, kept in the file. Connections switching a new file at the same moment (replicas
+    starting together) get "locked" at once, not after the busy timeout: try again briefly.
+    It blocks the loop for as long, but only on a file's first connections."""
+    for attempt in range(WAL_TRIES):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, as the adapter raises it
+            if "locked" not in str(exc) or attempt == WAL_TRIES - 1:
+                raise
+            time.sleep(0.05)
+
+
+WAL_TRIES = 100
 READ_ONLY = "heatshield_read_only"
 
 

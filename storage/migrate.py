@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import hold_exclusively
+
 SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
 
 
@@ -20,9 +22,11 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Upgrade on the engine's own connection, so it works inside a running event loop."""
+    """Upgrade on the engine's own connection, so it works inside a running event loop. One
+    replica migrates at a time; those that waited find the schema at head and do nothing."""
 
     def _upgrade(connection: Connection) -> None:
+        hold_exclusively(connection, "heatshield:migrate")
         config = alembic_config(str(engine.url))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

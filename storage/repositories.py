@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
-from storage.db import READ_ONLY, writer_lock
+from storage.db import READ_ONLY, hold_exclusively, writer_lock
 from storage.models import (
     CANDIDATE_STATUSES,
     OPEN_STATUSES,
@@ -701,6 +701,11 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.playground = PlaygroundRepository(session)
         self.coaching = CoachingRepository(session)
+
+    async def exclusively(self, name: str) -> None:
+        """From here to the end of this transaction, other replicas asking for `name` wait."""
+        connection = await self.session.connection()
+        await connection.run_sync(hold_exclusively, name)
 
 
 class Database:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers.context import Context
 from storage.models import AuditEntry
 
+NO_SUCH_ITEM = "no such item in this workspace"
+
 
 async def audit_refusal(ctx: Context, action: str, target: str | None, reason: str) -> None:
     await ctx.uow.audit.add(

@@ -14,7 +14,7 @@ from bot.i18n import N_
 from bot.messages import OutboundMessage
 from handlers import outbox
 from handlers.acknowledge import expectation, refresh_cards
-from handlers.audit import audit_refusal
+from handlers.audit import NO_SUCH_ITEM, audit_refusal
 from handlers.cards import status_name
 from handlers.context import Context
 from handlers.intake import alert_deciders
@@ -44,6 +44,7 @@ async def own_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None:
     if 0 < item_id < MAX_ID:
         item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
     if item is None:
+        await audit_refusal(ctx, event.action_id, event.value, NO_SUCH_ITEM)
         await outbox.answer(
             ctx, event, tr.t("I can't find that request; it may have been removed.")
         )

@@ -12,6 +12,7 @@ from bot.events import ActionEvent, ConversationRef
 from bot.i18n import N_, Translator
 from bot.messages import OutboundMessage
 from handlers import outbox
+from handlers.audit import NO_SUCH_ITEM, audit_refusal
 from handlers.cards import status_name, with_outcome
 from handlers.context import Context, timezone_of
 from handlers.items import duplicate_of
@@ -50,6 +51,8 @@ async def load_undecided(event: ActionEvent, ctx: Context) -> BacklogItem | None
         item_id = -1  # out of the database's range: no such item
     item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
     if item is None:
+        # Unknown here: removed, mistyped, or another workspace's; who tried is written down.
+        await audit_refusal(ctx, event.action_id, event.value, NO_SUCH_ITEM)
         await outbox.answer(
             ctx, event, tr.t("I can't find that request; it may have been removed.")
         )

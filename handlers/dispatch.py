@@ -33,6 +33,7 @@ async def handle_action(event: ActionEvent, ctx: Context) -> None:
     registration = ACTIONS.get(event.action_id)
     if registration is None:
         log.warning("Unknown action %r from %s", event.action_id, event.sender.user_id)
+        await audit_refusal(ctx, event.action_id, event.value, "unknown action")
         text = ctx.tr.t("I don't know that button (any more); nothing was changed.")
         await outbox.answer(ctx, event, text)
         return

@@ -243,6 +243,20 @@ async def test_items_of_another_workspace_cannot_be_decided(
 
     assert "can't find that request" in (await other.last("olga"))["text"]
     assert (await state.item(runtime, item.id)).status == ItemStatus.QUEUED
+    [entry] = await state.audit(runtime)
+    assert (entry.actor_user_id, entry.action, entry.target) == (
+        "olga",
+        "approve_top",
+        str(item.id),
+    )
+    assert entry.reason == "no such item in this workspace"
+
+
+async def test_an_unknown_button_is_audited(client: Playground, runtime: Runtime) -> None:
+    await client.click("po", "drop_tables", "1")
+
+    [entry] = await state.audit(runtime)
+    assert (entry.action, entry.reason) == ("drop_tables", "unknown action")
 
 
 async def test_an_unknown_button_changes_nothing(client: Playground, runtime: Runtime) -> None:

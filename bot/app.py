@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -224,17 +225,33 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         for platform in runtime.platforms:
             await platform.start()
         yield
-        for platform in runtime.platforms:
-            await platform.stop()
+        # The HTTP server has stopped taking requests by now (aiohttp's cleanup comes after).
         runtime.scheduler.stop()
         await runtime.pipeline.store.close()
         if worker is not None:
-            await runtime.workers.stop()
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await _finish(runtime, worker)
+        for platform in runtime.platforms:  # their senders were needed until here
+            await platform.stop()
 
     return background
+
+
+async def _finish(runtime: Runtime, delivery: asyncio.Task[None]) -> None:
+    """Stopping (SIGTERM): finish the claimed events within the grace period, deliver what
+    they wrote, and give the rest back; another replica (or the next start) goes on."""
+    deadline = time.monotonic() + runtime.settings.stop_grace_seconds
+    await runtime.workers.stop(runtime.settings.stop_grace_seconds)
+    delivery.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await delivery
+    left = deadline - time.monotonic()
+    if left > 0:
+        try:
+            await asyncio.wait_for(runtime.worker.deliver_due(), timeout=left)
+        except TimeoutError:
+            log.info("Stopped delivering; the outbox keeps the rest for the next sender")
+        except Exception as exc:  # the outbox keeps what failed; the next sender goes on
+            log.warning("Delivering before stopping failed: %s", exc)
 
 
 def _dispose(runtime: Runtime) -> Callable[[web.Application], Awaitable[None]]:

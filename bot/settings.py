@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # background work (handling, delivery, the scheduler). Split, an ack never shares a CPU
     # with the triage.
     role: Literal["all", "receive", "work"] = "all"
+    # On SIGTERM: how long to finish the events already claimed and deliver their answers
+    # before giving the rest back for another replica (Kubernetes waits 30 s by default).
+    stop_grace_seconds: float = Field(default=25.0, ge=0, le=600)
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.

@@ -79,13 +79,20 @@ class Workers:
             for n in range(self._count)
         ]
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Claim nothing more, finish what is claimed for up to `grace_seconds`, and give back
+        what is left (handling cut off midway rolls back) for another replica to take."""
+        if not self._tasks:
+            return
+        dispatcher, workers = self._tasks[0], self._tasks[1:]
+        await _cancel([dispatcher])
+        if grace_seconds > 0 and (self._busy or not self._queue.empty()):
+            log.info("Finishing %s claimed inbound events", self._busy + self._queue.qsize())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=grace_seconds)
+        await _cancel(workers)
         self._tasks = []
+        _empty(self._queue)
         released = await self._pipeline.release()
         if released:
             log.info("Released %s inbound events for another replica", released)
@@ -145,3 +152,17 @@ class Workers:
                 self._busy -= 1
                 self._queue.task_done()
                 self._wake.set()  # room for the next one
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _empty(queue: asyncio.Queue[InboundRecord]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+        queue.task_done()

@@ -196,3 +196,58 @@ def test_serve_names_a_bad_platform_setting_in_one_line(
 
     assert result.exit_code != 0
     assert result.output.startswith("Error: Configuration error: MICROSOFT_APP_TYPE")
+
+
+def test_sigterm_finishes_what_was_accepted_and_exits_0_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import sqlite3
+    import threading
+
+    port = _free_port()
+    database = tmp_path / "stop.db"
+    env = {**os.environ, "HEATSHIELD_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    executable = Path(sys.executable).with_name("heatshield")
+    process = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line.decode())
+        if b"is listening on" in line:
+            break
+    answers: list[int] = []
+
+    def say(n: int) -> None:
+        body = json.dumps(
+            {"workspace": "demo", "user": "anna", "text": f"Please add export number {n}"}
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/playground/api/messages",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append(response.status)
+
+    senders = [threading.Thread(target=say, args=(n,)) for n in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=60)
+    process.send_signal(signal.SIGTERM)
+    output += [line.decode() for line in process.stdout]
+    code = process.wait(timeout=60)
+
+    log = "".join(output)
+    assert code == 0, log
+    assert "Traceback" not in log
+    assert answers == [200] * 4
+    with sqlite3.connect(database) as connection:
+        statuses = connection.execute("SELECT status, count(*) FROM inbound_events GROUP BY 1")
+        assert dict(statuses.fetchall()) == {"done": 4}

@@ -18,7 +18,7 @@ from bot.inbound import InboundStore, OverloadedError
 from bot.settings import load_settings
 from bot.workers import CLAIM_AHEAD
 from handlers.triage import Triager, Vectors
-from storage.models import InboundRecord
+from storage.models import InboundRecord, OutboxMessage
 from storage.repositories import Database, UnitOfWork
 from tests import state
 from tests.events import message
@@ -222,3 +222,66 @@ async def test_a_receiving_process_only_stores_and_a_working_one_handles(
     assert working.workers.handled == 1
     assert [r.status for r in await records(working)] == ["done"]
     assert len(await state.items(working)) == 1
+
+
+@pytest.fixture
+async def held(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[Runtime, asyncio.Event]]:
+    """Two workers whose handling waits for a gate: what they hold is claimed, not finished."""
+    runtime = build_runtime(load_settings(database_url=database_url, workers=2), clock=clock)
+    await prepare(runtime, upgrade=False)
+    gate = asyncio.Event()
+    handle = runtime.pipeline.handle
+    entered: list[int] = []
+    both_in = asyncio.Event()
+
+    async def gated(record: InboundRecord) -> None:
+        entered.append(record.id)
+        if len(entered) == 2:
+            both_in.set()
+        await gate.wait()
+        await handle(record)
+
+    runtime.pipeline.handle = gated  # type: ignore[method-assign]
+    for n in range(20):
+        await runtime.pipeline.accept(message(f"stop-{n}", user=f"p{n}"))
+    runtime.workers.start()
+    await asyncio.wait_for(both_in.wait(), timeout=30)
+    yield runtime, gate
+    gate.set()
+    await runtime.workers.stop()
+    await runtime.store_engine.dispose()
+    await runtime.engine.dispose()
+
+
+async def test_stopping_finishes_what_is_claimed_and_gives_back_the_rest(
+    held: tuple[Runtime, asyncio.Event],
+) -> None:
+    runtime, gate = held
+    claimed = [r.id for r in await records(runtime) if r.status == "working"]
+    assert len(claimed) >= 2
+
+    stopping = asyncio.create_task(runtime.workers.stop(grace_seconds=30))
+    gate.set()
+    await stopping
+
+    by_status: dict[str, list[int]] = {}
+    for record in await records(runtime):
+        by_status.setdefault(record.status, []).append(record.id)
+        assert record.status == "done" or record.claimed_by is None, "nothing left held"
+    assert sorted(by_status["done"]) == sorted(claimed), "what was claimed is finished"
+    assert len(by_status["pending"]) == 20 - len(claimed), "the rest is given back at once"
+    assert await state.count(runtime, OutboxMessage) == len(claimed)
+
+
+async def test_stopping_without_grace_gives_everything_back_and_loses_nothing(
+    held: tuple[Runtime, asyncio.Event],
+) -> None:
+    runtime, gate = held
+
+    await runtime.workers.stop(grace_seconds=0)
+
+    assert {r.status for r in await records(runtime)} == {"pending"}
+    assert await state.count(runtime, OutboxMessage) == 0, "cut-off handling rolled back"
+    gate.set()
+    assert await runtime.workers.drain() == 20
+    assert await state.count(runtime, OutboxMessage) == 20, "one answer each, none twice"

@@ -1,7 +1,10 @@
 """The outbox delivery worker: sends what handlers wrote, retrying until the platform takes it.
 
-A platform outage delays messages and loses none; a 429 waits for the platform's Retry-After.
-Each message is claimed in the database first, so several replicas never send one twice.
+A platform outage delays messages and loses none; a 429 holds back the whole workspace for the
+platform's Retry-After, and each conversation is sent to at the platform's pace. Each message is
+claimed in the database first, so several replicas never send one twice; a message whose send
+may have gone out without being marked (a time-out, a kill, a failed mark) is looked for on the
+platform before it is sent again, where the platform can be asked (Slack).
 """
 
 from __future__ import annotations
@@ -13,19 +16,25 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.clock import Clock
 from bot.errors import HeatshieldError
 from bot.events import ConversationRef
 from bot.messages import OutboundMessage
 from bot.metrics import Metrics
+from bot.pacing import Pacing
 from storage.models import OutboxMessage
 from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 # How many conversations one replica sends to at once (each waits on the platform's answer).
 CONCURRENCY = 8
+# Longer than a send's time-out: a claim still held after it was lost (a replica died).
+LEASE = timedelta(seconds=45)
+# Marking a message sent is tried again this long (a database that blips) before the lease
+# is left to run out, after which the message is looked for before it is sent again.
+MARK_RETRIES = (0.2, 1.0, 3.0)
 
 
 class Sender(Protocol):
@@ -40,12 +49,34 @@ class Sender(Protocol):
     ) -> None: ...
 
 
-class RetryLaterError(HeatshieldError):
-    """The platform could not take the message now; try again (after `retry_after` seconds)."""
+@runtime_checkable
+class Reconciling(Protocol):
+    """A sender that can tell whether a message (by its `delivery_key`) already went out."""
 
-    def __init__(self, problem: str, retry_after: float | None = None) -> None:
+    async def find(
+        self, conversation: ConversationRef, message: OutboundMessage, since: datetime
+    ) -> str | None:
+        """The delivered reference of the message, if the platform has it."""
+        ...
+
+
+class RetryLaterError(HeatshieldError):
+    """The platform could not take the message now; try again (after `retry_after` seconds).
+    `rate_limited`: the platform said "too many" (429), for the whole workspace. `maybe_sent`:
+    the request went out but no answer came back (a time-out), so it may have arrived."""
+
+    def __init__(
+        self,
+        problem: str,
+        retry_after: float | None = None,
+        *,
+        rate_limited: bool = False,
+        maybe_sent: bool = False,
+    ) -> None:
         super().__init__(problem)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
+        self.maybe_sent = maybe_sent
 
 
 class UndeliverableError(HeatshieldError):
@@ -64,6 +95,13 @@ class Claimed:
     created_at: datetime
     # The lease this worker holds; a write after it ran out would overwrite another's work.
     lease_until: datetime
+    # An earlier send may have gone out unmarked: look for it before sending.
+    check_first: bool = False
+
+    @property
+    def keyed(self) -> OutboundMessage:
+        """The message with the key the platform keeps with it (Slack's message metadata)."""
+        return self.message.model_copy(update={"delivery_key": f"outbox:{self.id}"})
 
 
 def backoff(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> float:
@@ -79,10 +117,12 @@ class DeliveryWorker:
         clock: Clock,
         *,
         give_up_after: timedelta = timedelta(hours=48),
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
         batch_size: int = 50,
         concurrency: int = CONCURRENCY,
         metrics: Metrics | None = None,
+        pacing: Pacing | None = None,
+        mark_retries: tuple[float, ...] = MARK_RETRIES,
     ) -> None:
         self._db = db
         self._metrics = metrics
@@ -93,6 +133,8 @@ class DeliveryWorker:
         self._lease = lease
         self._batch_size = batch_size
         self._concurrency = concurrency
+        self._pacing = pacing or Pacing(clock)
+        self._mark_retries = mark_retries
         self._wake = asyncio.Event()
         # One pass at a time in a process: a caller that waits for its replies (the playground)
         # then knows that a pass running in the background has finished, too.
@@ -121,7 +163,7 @@ class DeliveryWorker:
 
             async def one_conversation(messages: list[Claimed]) -> int:
                 async with turns:
-                    return sum([await self._deliver(message) for message in messages])
+                    return await self._deliver_in_order(messages)
 
             counts = await asyncio.gather(
                 *(one_conversation(group) for group in _by_conversation(claimed))
@@ -143,33 +185,63 @@ class DeliveryWorker:
                     updates_id=row.updates_id,
                     created_at=row.created_at,
                     lease_until=now + self._lease,
+                    check_first=row.check_before_send,
                 )
                 for row in rows
             ]
 
-    async def _deliver(self, claimed: Claimed) -> bool:
+    async def _deliver_in_order(self, messages: list[Claimed]) -> int:
+        """One conversation's messages in the order written: one that has to wait holds back
+        those after it (released for the same moment), so none overtakes it."""
+        delivered = 0
+        for n, message in enumerate(messages):
+            outcome = await self._deliver(message)
+            if isinstance(outcome, datetime):
+                await self._postpone_all(messages[n + 1 :], outcome)
+                break
+            delivered += outcome
+        return delivered
+
+    async def _deliver(self, claimed: Claimed) -> bool | datetime:
+        """True when delivered, False when given up; else when it is to be tried again."""
         sender = self._senders.get(claimed.platform)
         if sender is None:
-            await self._retry(claimed, f"no adapter for platform {claimed.platform!r}", None)
-            return False
+            return await self._retry(claimed, f"no adapter for platform {claimed.platform!r}", None)
+        paused = self._pacing.paused_for(claimed.conversation)
+        if paused is not None:  # the workspace answered 429 a moment ago: wait with it
+            return await self._postpone(claimed, paused)
         try:
+            if getattr(sender, "paced", False):
+                await self._pacing.turn(claimed.conversation)
             if claimed.kind == "update":
                 return await self._update(sender, claimed)
-            ref = await sender.send(claimed.conversation, claimed.message)
+            ref = await self._already_there(sender, claimed)
+            if ref is None:
+                ref = await sender.send(claimed.conversation, claimed.keyed)
         except RetryLaterError as exc:
-            await self._retry(claimed, str(exc), exc.retry_after)
-            return False
+            if exc.rate_limited:
+                self._pacing.pause(claimed.conversation, exc.retry_after or 30.0)
+            return await self._retry(claimed, str(exc), exc.retry_after, maybe_sent=exc.maybe_sent)
         except UndeliverableError as exc:
             await self._give_up(claimed, str(exc))
             return False
         except Exception as exc:
             log.exception("Sending outbox message %s failed", claimed.id)
-            await self._retry(claimed, f"{type(exc).__name__}: {exc}", None)
-            return False
+            return await self._retry(claimed, f"{type(exc).__name__}: {exc}", None)
         await self._mark_sent(claimed, ref)
         return True
 
-    async def _update(self, sender: Sender, claimed: Claimed) -> bool:
+    async def _already_there(self, sender: Sender, claimed: Claimed) -> str | None:
+        """The platform's reference to a message that may have gone out unmarked, if it has
+        it (a RetryLaterError means: cannot tell now, so do not send either)."""
+        if not claimed.check_first or not isinstance(sender, Reconciling):
+            return None
+        ref = await sender.find(claimed.conversation, claimed.keyed, claimed.created_at)
+        if ref is not None:
+            log.info("Outbox message %s had gone out already (%s); not sent again", claimed.id, ref)
+        return ref
+
+    async def _update(self, sender: Sender, claimed: Claimed) -> bool | datetime:
         async with self._db.transaction() as uow:
             original = await uow.outbox.get(message_id=claimed.updates_id or -1)
             original_ref = original.delivered_ref if original else None
@@ -179,13 +251,29 @@ class DeliveryWorker:
             return False
         if original_ref is None:
             # The card itself is not out yet: update after it, without spending an attempt.
-            await self._postpone(claimed, timedelta(seconds=1))
-            return False
+            return await self._postpone(claimed, timedelta(seconds=1))
         await sender.update(claimed.conversation, original_ref, claimed.message)
         await self._mark_sent(claimed, original_ref)
         return True
 
     async def _mark_sent(self, claimed: Claimed, ref: str) -> None:
+        """Mark it sent, trying again while the database blips: the platform has it, and a
+        message left unmarked would be sent again (or, on Slack, looked for first)."""
+        for pause in (*self._mark_retries, None):
+            try:
+                await self._write_sent(claimed, ref)
+                break
+            except Exception as exc:
+                if pause is None:
+                    log.error("Outbox message %s went out but is not marked: %s", claimed.id, exc)
+                    return
+                log.warning("Marking outbox message %s sent failed (%s); again", claimed.id, exc)
+                await asyncio.sleep(pause)
+        if self._metrics is not None:
+            lag = (self._clock.now() - claimed.created_at).total_seconds()
+            self._metrics.delivery_lag_seconds.observe(max(0.0, lag))
+
+    async def _write_sent(self, claimed: Claimed, ref: str) -> None:
         async with self._db.transaction() as uow:
             row = await self._held(uow, claimed)
             if row is None:
@@ -194,15 +282,20 @@ class DeliveryWorker:
             row.delivered_ref = ref
             row.sent_at = self._clock.now()
             row.claimed_until = None
-        if self._metrics is not None:
-            lag = (self._clock.now() - claimed.created_at).total_seconds()
-            self._metrics.delivery_lag_seconds.observe(max(0.0, lag))
+            row.check_before_send = False
 
-    async def _retry(self, claimed: Claimed, problem: str, retry_after: float | None) -> None:
+    async def _retry(
+        self,
+        claimed: Claimed,
+        problem: str,
+        retry_after: float | None,
+        *,
+        maybe_sent: bool = False,
+    ) -> bool | datetime:
         attempts = claimed.attempts + 1
         if self._clock.now() - claimed.created_at >= self._give_up_after:
             await self._give_up(claimed, problem)
-            return
+            return False
         delay = retry_after if retry_after is not None else backoff(attempts)
         log.warning(
             "Outbox message %s not delivered (%s); attempt %s, next in %.1fs",
@@ -211,22 +304,31 @@ class DeliveryWorker:
             attempts,
             delay,
         )
+        at = self._clock.now() + timedelta(seconds=delay)
         async with self._db.transaction() as uow:
             row = await self._held(uow, claimed)
             if row is None:
-                return
+                return at
             row.attempts = attempts
             row.last_error = problem[:2000]
-            row.next_attempt_at = self._clock.now() + timedelta(seconds=delay)
+            row.next_attempt_at = at
             row.claimed_until = None
+            row.check_before_send = row.check_before_send or maybe_sent
+        return at
 
-    async def _postpone(self, claimed: Claimed, delay: timedelta) -> None:
+    async def _postpone(self, claimed: Claimed, delay: timedelta) -> datetime:
+        """Try it again after `delay`, without spending an attempt."""
+        at = self._clock.now() + delay
+        await self._postpone_all([claimed], at)
+        return at
+
+    async def _postpone_all(self, claimed: list[Claimed], at: datetime) -> None:
         async with self._db.transaction() as uow:
-            row = await self._held(uow, claimed)
-            if row is None:
-                return
-            row.next_attempt_at = self._clock.now() + delay
-            row.claimed_until = None
+            for message in claimed:
+                row = await self._held(uow, message)
+                if row is not None:
+                    row.next_attempt_at = max(at, row.next_attempt_at)
+                    row.claimed_until = None
 
     async def _give_up(self, claimed: Claimed, problem: str) -> None:
         log.error("Outbox message %s could not be delivered: %s", claimed.id, problem)

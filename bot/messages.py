@@ -74,6 +74,9 @@ class OutboundMessage(BaseModel):
     text: str
     sections: tuple[Section, ...] = ()
     image: Image | None = None
+    # Set by the outbox as it sends: the platform keeps it with the message where it can, so
+    # a send whose outcome was lost can be looked for instead of repeated.
+    delivery_key: str | None = None
 
     @property
     def buttons(self) -> tuple[Button, ...]:

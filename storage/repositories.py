@@ -632,10 +632,13 @@ class OutboxRepository:
         if not ids:
             return []
         until = now + lease
+        # A claim that is still there ran out unfinished (its holder died, or could not mark
+        # the send): the message may have gone out, so the next holder looks for it first.
+        lost = or_(OutboxMessage.check_before_send, OutboxMessage.claimed_until.is_not(None))
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(claimed_until=until)
+            .values(claimed_until=until, check_before_send=lost)
             .execution_options(synchronize_session=False)
         )
         return (

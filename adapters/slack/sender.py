@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from bot.events import ConversationRef
 from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
+METADATA_TYPE = "heatshield_outbox"
 
 # Slack errors that mean "try again", even though the HTTP status was 200.
 TRANSIENT_ERRORS = frozenset(
@@ -32,24 +34,59 @@ TRANSIENT_ERRORS = frozenset(
 
 
 class SlackSender:
+    # About one message a second per channel: the outbox keeps to that pace.
+    paced = True
+
     def __init__(self, clients: SlackClients) -> None:
         self._clients = clients
 
     async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
         client = await self._client(conversation.workspace)
-        channel = conversation.channel
-        if channel.startswith("@"):
-            opened = await _call(client.conversations_open(users=channel[1:]))
-            channel = str(opened["channel"]["id"])
+        channel = await _channel(client, conversation)
         arguments: dict[str, Any] = {"channel": channel, **message_payload(message)}
         if conversation.thread:
             arguments["thread_ts"] = conversation.thread
+        if message.delivery_key:
+            # Kept with the message, so a send whose answer was lost can be found (find).
+            arguments["metadata"] = {
+                "event_type": METADATA_TYPE,
+                "event_payload": {"key": message.delivery_key},
+            }
         posted = await _call(
-            client.chat_postMessage(unfurl_links=False, unfurl_media=False, **arguments)
+            client.chat_postMessage(unfurl_links=False, unfurl_media=False, **arguments),
+            maybe_sent=True,
         )
         if message.image is not None:
             await _upload_chart(client, str(posted["channel"]), message)
         return f"{posted['channel']}:{posted['ts']}"
+
+    async def find(
+        self, conversation: ConversationRef, message: OutboundMessage, since: datetime
+    ) -> str | None:
+        """The message, if it is in the conversation already: the bot's messages since it was
+        written carry their delivery key in their metadata."""
+        if not message.delivery_key:
+            return None
+        client = await self._client(conversation.workspace)
+        channel = await _channel(client, conversation)
+        window: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{since.timestamp() - 60:.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if conversation.thread:
+            found = await _call(client.conversations_replies(ts=conversation.thread, **window))
+        else:
+            found = await _call(client.conversations_history(**window))
+        for posted in found.get("messages") or []:
+            metadata = posted.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and payload.get("key") == (
+                message.delivery_key
+            ):
+                return f"{channel}:{posted['ts']}"
+        return None
 
     async def update(
         self, conversation: ConversationRef, delivered_ref: str, message: OutboundMessage
@@ -65,6 +102,14 @@ class SlackSender:
         if client is None:
             raise UndeliverableError(f"Heatshield is not installed in Slack workspace {workspace}")
         return client
+
+
+async def _channel(client: AsyncWebClient, conversation: ConversationRef) -> str:
+    """The channel id; a person's DM by user id ("@U…") is opened (or found) first."""
+    if not conversation.channel.startswith("@"):
+        return conversation.channel
+    opened = await _call(client.conversations_open(users=conversation.channel[1:]))
+    return str(opened["channel"]["id"])
 
 
 async def _upload_chart(client: AsyncWebClient, channel: str, message: OutboundMessage) -> None:
@@ -85,14 +130,16 @@ async def _upload_chart(client: AsyncWebClient, channel: str, message: OutboundM
         log.warning("Could not upload the chart to %s: %s", channel, exc)
 
 
-async def _call(request: Awaitable[Any]) -> Any:
-    """Await a Web API call, turning Slack's answer into the outbox's two kinds of failure."""
+async def _call(request: Awaitable[Any], *, maybe_sent: bool = False) -> Any:
+    """Await a Web API call, turning Slack's answer into the outbox's two kinds of failure.
+    `maybe_sent`: a time-out or a broken connection may come after Slack took the post."""
     try:
         return await request
     except SlackApiError as exc:
         raise classify(exc) from exc
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise RetryLaterError(f"Slack unreachable: {type(exc).__name__}: {exc}") from exc
+        problem = f"Slack unreachable: {type(exc).__name__}: {exc}"
+        raise RetryLaterError(problem, maybe_sent=maybe_sent) from exc
 
 
 def classify(exc: SlackApiError) -> RetryLaterError | UndeliverableError:
@@ -102,7 +149,9 @@ def classify(exc: SlackApiError) -> RetryLaterError | UndeliverableError:
     error = str(data.get("error") or "") if isinstance(data, dict) else ""
     if status == 429 or error == "ratelimited":
         headers = getattr(response, "headers", {}) or {}
-        return RetryLaterError(f"Slack rate limit ({error or status})", _retry_after(headers))
+        return RetryLaterError(
+            f"Slack rate limit ({error or status})", _retry_after(headers), rate_limited=True
+        )
     if status >= 500 or error in TRANSIENT_ERRORS:
         return RetryLaterError(f"Slack answered {status} {error}".strip())
     return UndeliverableError(f"Slack refused the message: {error or status}")

@@ -51,6 +51,9 @@ class Target:
 
 
 class TeamsSender:
+    # Teams limits messages per conversation (a few a second): the outbox keeps to a pace.
+    paced = True
+
     def __init__(
         self, db: Database, *, token: TokenSource = no_token, bot_id: str | None = None
     ) -> None:
@@ -193,9 +196,15 @@ class TeamsSender:
                 retry_after = _retry_after(response.headers.get("Retry-After"))
                 text = await response.text()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise RetryLaterError(f"Bot Connector unreachable: {type(exc).__name__}") from exc
+            raise RetryLaterError(
+                f"Bot Connector unreachable: {type(exc).__name__}", maybe_sent=method == "POST"
+            ) from exc
         if status in RETRYABLE or status >= 500:
-            raise RetryLaterError(f"Bot Connector {method} {status}", retry_after=retry_after)
+            raise RetryLaterError(
+                f"Bot Connector {method} {status}",
+                retry_after=retry_after,
+                rate_limited=status == 429,
+            )
         if status in REFUSED or status >= 400:
             raise UndeliverableError(f"Bot Connector {method} {status}: {text[:300]}")
         try:

@@ -248,3 +248,64 @@ async def test_conversations_go_side_by_side_and_each_keeps_its_order(
     assert await worker(runtime, sender, clock).deliver_due() == 3
 
     assert sender.sent == ["ben 1", "anna 1", "anna 2"]
+
+
+async def test_a_message_that_must_wait_holds_back_the_later_ones_of_its_conversation(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    sender = FakeSender([RetryLaterError("503", retry_after=10)])
+    first = await enqueue(runtime, "first")
+    second = await enqueue(runtime, "second")
+    delivery = worker(runtime, sender, clock)
+
+    assert await delivery.deliver_due() == 0
+    assert sender.sent == [], "the second does not overtake the first"
+    held = await row(runtime, second)
+    assert held.attempts == 0, "waiting behind another costs no attempt"
+    assert held.next_attempt_at >= (await row(runtime, first)).next_attempt_at
+
+    clock.advance(timedelta(seconds=10))
+    assert await delivery.deliver_due() == 2
+    assert sender.sent == ["first", "second"]
+
+
+async def test_a_failed_mark_is_tried_again_and_the_message_sent_once(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    sender = FakeSender()
+    message_id = await enqueue(runtime, "hello")
+    delivery = worker(runtime, sender, clock, mark_retries=(0.0, 0.0))
+    write_sent = delivery._write_sent
+    failures = [ConnectionError("blip"), ConnectionError("blip")]
+
+    async def flaky(*args: object) -> None:
+        if failures:
+            raise failures.pop(0)
+        await write_sent(*args)  # type: ignore[arg-type]
+
+    delivery._write_sent = flaky  # type: ignore[method-assign]
+    await delivery.deliver_due()
+
+    assert sender.sent == ["hello"]
+    assert (await row(runtime, message_id)).status == "sent"
+
+
+async def test_the_pace_allows_a_burst_then_about_one_a_second() -> None:
+    from bot.pacing import BURST, Pacing
+
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacing = Pacing(FakeClock(START), monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(BURST + 3):
+        await pacing.turn(TO_ANNA)
+    other = TO_ANNA.model_copy(update={"channel": "D2"})
+    await pacing.turn(other)
+
+    assert len(slept) == 3, "the burst goes at once, then each waits its turn"
+    assert all(abs(seconds - 1.0) < 1e-9 for seconds in slept)
+    assert now[0] == 103.0, "another conversation does not wait for this one"

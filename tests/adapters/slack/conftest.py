@@ -151,9 +151,28 @@ class FakeSlack:
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._views):06d}"}}
         if method in ("conversations.history", "conversations.replies"):
+            if str(args.get("include_all_metadata")).lower() in ("true", "1"):
+                return {"ok": True, "messages": self._posted(args), "has_more": False}
             found = self.history.get((str(args["channel"]), str(args.get("latest"))))
             return {"ok": True, "messages": [found] if found else [], "has_more": False}
         return {"ok": True}
+
+    def _posted(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The bot's messages in the channel, newest first, with their metadata (Slack
+        returns it with include_all_metadata). This fake's ts are counters, not times, so
+        `oldest` is not applied."""
+        found = []
+        for post in self.posts(str(args["channel"])):
+            if post["ts"] is None:
+                continue
+            metadata = post.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = {"type": "message", "ts": post["ts"], "text": post.get("text")}
+            if metadata:
+                message["metadata"] = metadata
+            found.append(message)
+        return found[::-1]
 
     def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
         return {

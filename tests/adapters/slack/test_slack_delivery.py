@@ -143,3 +143,72 @@ async def test_a_failed_chart_upload_does_not_post_the_message_twice(
     assert await runtime.worker.deliver_due() == 1
     assert await runtime.worker.deliver_due() == 0
     assert len(slack.fake.posts("D0COACH")) == 1
+
+
+async def test_a_post_that_went_out_unmarked_is_found_not_posted_again(
+    slack: Slack, runtime: Runtime, clock: FakeClock
+) -> None:
+    """Slack took the post, then marking it sent failed (or the replica was killed): once the
+    claim runs out, the next pass finds the message by its metadata instead of posting again."""
+    message_id = await queue(runtime, "C0PRODUCT")
+    worker = runtime.worker
+    write_sent = worker._write_sent
+    worker._mark_retries = ()
+
+    async def database_gone(*_: object) -> None:
+        raise ConnectionError("database gone")
+
+    worker._write_sent = database_gone  # type: ignore[method-assign]
+    await worker.deliver_due()
+    assert len(slack.fake.posts()) == 1
+    assert (await row(runtime, message_id)).status == "pending"
+
+    worker._write_sent = write_sent  # type: ignore[method-assign]
+    clock.advance(timedelta(minutes=1))
+    assert await worker.deliver_due() == 1
+
+    assert len(slack.fake.posts()) == 1, "not posted twice"
+    [looked] = slack.fake.of("conversations.history")
+    assert looked.args["channel"] == "C0PRODUCT"
+    sent = await row(runtime, message_id)
+    assert (sent.status, sent.delivered_ref) == ("sent", f"C0PRODUCT:{slack.fake.posts()[0]['ts']}")
+    assert slack.fake.posts()[0]["metadata"]["event_payload"] == {"key": f"outbox:{message_id}"}
+
+
+async def test_a_claim_lost_before_the_post_is_posted_after_looking(
+    slack: Slack, runtime: Runtime, clock: FakeClock
+) -> None:
+    """A replica claimed the message and died before posting: the next one looks, finds
+    nothing, and posts it, once."""
+    message_id = await queue(runtime, "C0PRODUCT")
+    async with runtime.db.transaction() as uow:
+        await uow.outbox.claim_due(now=clock.now(), lease=timedelta(seconds=45), limit=10)
+
+    assert await runtime.worker.deliver_due() == 0, "still held by the dead replica"
+    clock.advance(timedelta(seconds=46))
+    assert await runtime.worker.deliver_due() == 1
+
+    assert len(slack.fake.of("conversations.history")) == 1
+    assert len(slack.fake.posts()) == 1
+    assert (await row(runtime, message_id)).check_before_send is False
+
+
+async def test_a_429_holds_back_the_whole_workspace_not_one_message(
+    slack: Slack, runtime: Runtime, clock: FakeClock
+) -> None:
+    await queue(runtime, "C0PRODUCT")
+    slack.fake.failures["chat.postMessage"] = [
+        (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "2"})
+    ]
+    assert await runtime.worker.deliver_due() == 0
+    for channel in ("C0SALES", "C0SUPPORT", "C0LEGAL"):
+        await queue(runtime, channel)
+
+    assert await runtime.worker.deliver_due() == 0
+    assert len(slack.fake.of("chat.postMessage")) == 1, "one 429, then the workspace waits"
+    clock.advance(timedelta(seconds=1))
+    assert await runtime.worker.deliver_due() == 0
+    assert len(slack.fake.of("chat.postMessage")) == 1
+    clock.advance(timedelta(seconds=1))
+    assert await runtime.worker.deliver_due() == 4
+    assert len(slack.fake.of("chat.postMessage")) == 5

@@ -101,8 +101,8 @@ class InboundStore:
         return started is not None and time.monotonic() - started > STALLED_SECONDS
 
     async def accept(self, event: InboundEvent) -> bool:
-        """Commit the event; True when it is new (or a failed one delivered again), False for
-        a redelivery of one stored before. Raises OverloadedError instead of waiting long."""
+        """Commit the event; True when it is new, False for a redelivery of one stored
+        before. Raises OverloadedError instead of waiting long."""
         if self.overloaded:
             raise OverloadedError()
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -139,8 +139,8 @@ class InboundStore:
                     waiting.done.set_result(fresh.pop(key, False))
 
     async def _commit(self, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], bool]:
+        # A redelivery changes nothing, even of one that was given up: the workers retry what
+        # may pass by themselves, and the sender has had their one answer.
         async with self._db.transaction() as uow:
             stored = await uow.inbound.add_many(rows)
-            seen = {(r["platform"], r["idempotency_key"]) for r in rows}
-            again = await uow.inbound.retry_failed_many(keys=sorted(seen - stored))
-        return dict.fromkeys(stored | again, True)
+        return dict.fromkeys(stored, True)

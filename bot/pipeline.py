@@ -276,7 +276,7 @@ def _apology(event: InboundEvent, default_language: str) -> OutboundMessage:
         text=translate(
             language,
             "Sorry, something went wrong on my side and I could not handle your message. "
-            "It is kept for the team to look into; please send it again in a moment.",
+            "It is kept for the team to look into; there is no need to send it again.",
         )
     )
 

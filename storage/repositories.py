@@ -167,24 +167,6 @@ class InboundRepository:
         stored = await self._session.execute(statement, rows)
         return {(row[0], row[1]) for row in stored}
 
-    async def retry_failed_many(self, *, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Make failed inbounds pending again (a redelivery is the moment to try once more);
-        the (platform, key) of those that were failed."""
-        found: set[tuple[str, str]] = set()
-        for platform, key in keys:
-            result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
-                update(InboundRecord)
-                .where(
-                    InboundRecord.platform == platform,
-                    InboundRecord.idempotency_key == key,
-                    InboundRecord.status == InboundStatus.FAILED,
-                )
-                .values(status=InboundStatus.PENDING, error=None, processed_at=None, attempts=0)
-            )
-            if result.rowcount == 1:
-                found.add((platform, key))
-        return found
-
     async def claim(
         self,
         *,

@@ -121,7 +121,12 @@ async def test_a_failure_that_never_passes_is_given_up_after_a_day_with_one_apol
     assert record.event["text"] == FEATURE
     assert await state.items(runtime) == []
     [apology] = await inbox(runtime)
-    assert "send it again" in apology
+    assert "no need to send it again" in apology
+
+    assert await runtime.pipeline.accept(message("k1")) is False, "a redelivery changes nothing"
+    assert await runtime.workers.drain() == 0
+    await runtime.worker.deliver_due()
+    assert len(await inbox(runtime)) == 1, "one answer: the apology, not then the real one"
     await runtime.engine.dispose()
 
 

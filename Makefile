@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format typecheck bench messages clean
+.PHONY: run test lint format typecheck bench faults messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/triage_quality.py
 	$(BIN)/python bench/intake_latency.py
 	$(BIN)/python bench/scheduler_tick.py
+
+## faults: every HTTP entry fuzzed with 10,000 cases each, then the fault suite against real
+## replicas on PostgreSQL (kill -9, 503 and 429, SIGTERM, replicas started together)
+faults: $(TEST_STAMP)
+	HEATSHIELD_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q --timeout 3600 -k fuzz tests/adapters
+	$(BIN)/python bench/faults.py
 
 ## messages: extract the catalog's texts from the code and merge them into the nl catalog
 messages: $(TEST_STAMP)

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 8
 # Longer than a send's time-out: a claim still held after it was lost (a replica died).
 LEASE = timedelta(seconds=45)
+# How long a send may take (the platforms' clients time out by then): one that could not
+# finish within the lease is given back rather than started, or another replica might send it.
+SEND_TIME = timedelta(seconds=30)
 # Marking a message sent is tried again this long (a database that blips) before the lease
 # is left to run out, after which the message is looked for before it is sent again.
 MARK_RETRIES = (0.2, 1.0, 3.0)
@@ -213,6 +216,8 @@ class DeliveryWorker:
         try:
             if getattr(sender, "paced", False):
                 await self._pacing.turn(claimed.conversation)
+            if self._clock.now() + SEND_TIME > claimed.lease_until:
+                return await self._postpone(claimed, timedelta(seconds=1))  # waited too long
             if claimed.kind == "update":
                 return await self._update(sender, claimed)
             ref = await self._already_there(sender, claimed)

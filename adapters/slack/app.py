@@ -25,6 +25,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -300,6 +301,8 @@ class SlackBot:
         item = event.get("item") or {}
         if event.get("reaction") != translate.TICKET or item.get("type") != "message":
             return []
+        if not (isinstance(item.get("channel"), str) and isinstance(item.get("ts"), str)):
+            raise ValueError("a reaction's item without its channel and ts")
         team = translate.team_of(body) or ""
         message = await self._message(client, item["channel"], item["ts"])
         if message is None or not translate.from_a_person(message):
@@ -461,15 +464,31 @@ def _bolt_request(body: bytes, request: web.Request) -> AsyncBoltRequest | None:
 
 
 # The parts bolt itself reads before any middleware of ours, as Slack documents them.
-OBJECTS = ("view", "container", "user")
+OBJECTS = ("event", "view", "container", "user")
 OBJECTS_OR_NULL = ("team", "enterprise", "channel", "message")
 MATCHED_KEYS = ("type", "subtype", "command", "callback_id", "action_id", "block_id")
+# What bolt reads out of every payload before our middleware runs (its kwargs injection).
+BOLT_READERS = (
+    payload_utils.to_options,
+    payload_utils.to_shortcut,
+    payload_utils.to_action,
+    payload_utils.to_view,
+    payload_utils.to_command,
+    payload_utils.to_event,
+    payload_utils.to_message,
+    payload_utils.to_step,
+)
 
 
 def _shaped_for_bolt(body: Any) -> bool:
     """Whether bolt can route the payload without tripping over it (its own readers assume
-    the documented shape and would answer 500)."""
+    the documented shape and would answer 500): our checks, then bolt's own readers."""
     if not isinstance(body, dict) or nested_too_deep(body):
+        return False
+    try:
+        for read in BOLT_READERS:
+            read(body)
+    except (*SHAPE_ERRORS, RecursionError):
         return False
     if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
         return False
@@ -478,11 +497,18 @@ def _shaped_for_bolt(body: Any) -> bool:
     if any(not isinstance(body.get(key), dict | None) for key in OBJECTS_OR_NULL):
         return False
     actions = body.get("actions", [])
-    if not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+    if not (isinstance(actions, list) and all(_an_action(a) for a in actions)):
         return False
     # What bolt's matchers compare with patterns must be text.
     matched = [body, body.get("event") or {}, body.get("view") or {}, *actions]
     return all(isinstance(part.get(key), str | None) for part in matched for key in MATCHED_KEYS)
+
+
+def _an_action(action: Any) -> bool:
+    """Slack sends every action with its type and id; bolt's matchers read both."""
+    return isinstance(action, dict) and all(
+        isinstance(action.get(key), str) for key in ("type", "action_id")
+    )
 
 
 def _reason(exc: BaseException) -> str:

@@ -127,7 +127,7 @@ class FakeSlack:
                 "is_enterprise_install": False,
             }
         if method == "users.info":
-            user = str(args["user"])
+            user = str(args.get("user"))
             if user not in PEOPLE:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": user, "team_id": TEAM, **PEOPLE[user]}}
@@ -151,6 +151,8 @@ class FakeSlack:
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._views):06d}"}}
         if method in ("conversations.history", "conversations.replies"):
+            if "channel" not in args:
+                return {"ok": False, "error": "channel_not_found"}
             if str(args.get("include_all_metadata")).lower() in ("true", "1"):
                 return {"ok": True, "messages": self._posted(args), "has_more": False}
             found = self.history.get((str(args["channel"]), str(args.get("latest"))))

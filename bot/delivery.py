@@ -213,18 +213,12 @@ class DeliveryWorker:
         paused = self._pacing.paused_for(claimed.conversation)
         if paused is not None:  # the workspace answered 429 a moment ago: wait with it
             return await self._postpone(claimed, paused)
+        limited = False
         try:
-            if getattr(sender, "paced", False):
-                await self._pacing.turn(claimed.conversation)
-            if self._clock.now() + SEND_TIME > claimed.lease_until:
-                return await self._postpone(claimed, timedelta(seconds=1))  # waited too long
-            if claimed.kind == "update":
-                return await self._update(sender, claimed)
-            ref = await self._already_there(sender, claimed)
-            if ref is None:
-                ref = await sender.send(claimed.conversation, claimed.keyed)
+            return await self._attempt(sender, claimed)
         except RetryLaterError as exc:
-            if exc.rate_limited:
+            limited = exc.rate_limited
+            if limited:
                 self._pacing.pause(claimed.conversation, exc.retry_after or 30.0)
             return await self._retry(claimed, str(exc), exc.retry_after, maybe_sent=exc.maybe_sent)
         except UndeliverableError as exc:
@@ -233,6 +227,20 @@ class DeliveryWorker:
         except Exception as exc:
             log.exception("Sending outbox message %s failed", claimed.id)
             return await self._retry(claimed, f"{type(exc).__name__}: {exc}", None)
+        finally:
+            if not limited:
+                self._pacing.sent(claimed.conversation)  # no 429: the workspace may go on
+
+    async def _attempt(self, sender: Sender, claimed: Claimed) -> bool | datetime:
+        if getattr(sender, "paced", False):
+            await self._pacing.turn(claimed.conversation)
+        if self._clock.now() + SEND_TIME > claimed.lease_until:
+            return await self._postpone(claimed, timedelta(seconds=1))  # waited too long
+        if claimed.kind == "update":
+            return await self._update(sender, claimed)
+        ref = await self._already_there(sender, claimed)
+        if ref is None:
+            ref = await sender.send(claimed.conversation, claimed.keyed)
         await self._mark_sent(claimed, ref)
         return True
 

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.events import ConversationRef
 
 BURST = 5
+PROBE_WAIT = timedelta(seconds=1)
 PER_SECOND = 1.0
 # Conversations whose turns are all back are forgotten once this many are remembered.
 REMEMBERED = 10_000
@@ -58,6 +59,9 @@ class Pacing:
         self._monotonic = monotonic
         self._sleep = sleep
         self._paused: dict[tuple[str, str], datetime] = {}
+        # After a pause, one message goes first to see whether the limit has passed.
+        self._probing: set[tuple[str, str]] = set()
+        self._probe_out: set[tuple[str, str]] = set()
         self._buckets: dict[tuple[str, str, str], _Bucket] = {}
 
     def pause(self, conversation: ConversationRef, seconds: float) -> None:
@@ -65,18 +69,30 @@ class Pacing:
         until = self._clock.now() + timedelta(seconds=seconds)
         key = destination(conversation)
         self._paused[key] = max(until, self._paused.get(key, until))
+        self._probing.add(key)
+        self._probe_out.discard(key)
 
     def paused_for(self, conversation: ConversationRef) -> timedelta | None:
         """How long the conversation's workspace is still paused; None when it is not."""
         key = destination(conversation)
         until = self._paused.get(key)
-        if until is None:
+        if until is not None:
+            left = until - self._clock.now()
+            if left > timedelta(0):
+                return left
+            del self._paused[key]
+        if key not in self._probing:
             return None
-        left = until - self._clock.now()
-        if left > timedelta(0):
-            return left
-        del self._paused[key]
+        if key in self._probe_out:
+            return PROBE_WAIT  # the first message after the pause has not come back yet
+        self._probe_out.add(key)
         return None
+
+    def sent(self, conversation: ConversationRef) -> None:
+        """A message went out (or failed otherwise than by a 429): the limit has passed."""
+        key = destination(conversation)
+        self._probing.discard(key)
+        self._probe_out.discard(key)
 
     async def turn(self, conversation: ConversationRef) -> None:
         """Wait (if need be) until a message may go to the conversation, and take that turn:

@@ -123,3 +123,27 @@ async def test_the_token_goes_with_every_call(runtime: Runtime, connector: FakeC
     assert post.conversation == ANNA_CHAT
     assert put.activity_id == ref
     assert put.body["text"] == "hello again"
+
+
+async def test_a_429_is_a_limit_on_the_tenant_and_a_lost_answer_may_have_arrived(
+    connector: FakeConnector, runtime: Runtime
+) -> None:
+    sender = TeamsSender(runtime.db)
+    chat = ConversationRef(
+        platform="teams",
+        workspace=TENANT,
+        channel=ANNA_CHAT,
+        extra={"serviceUrl": connector.service_url},
+    )
+    connector.failures = [(429, {"Retry-After": "3"})]
+    try:
+        with pytest.raises(RetryLaterError) as limited:
+            await sender.send(chat, OutboundMessage(text="hello"))
+        unreachable = chat.model_copy(update={"extra": {"serviceUrl": "http://127.0.0.1:9/"}})
+        with pytest.raises(RetryLaterError) as lost:
+            await sender.send(unreachable, OutboundMessage(text="hello"))
+    finally:
+        await sender.close()
+
+    assert (limited.value.rate_limited, limited.value.retry_after) == (True, 3.0)
+    assert lost.value.maybe_sent and not lost.value.rate_limited

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -86,6 +86,19 @@ class UndeliverableError(HeatshieldError):
     """The platform refused the message for good (a deleted channel, a revoked token)."""
 
 
+@dataclass
+class Lease:
+    """How long this worker holds a claimed batch; renewed while the batch is being sent, so
+    only a replica that died loses its claim. A row still showing the lease before the last
+    renewal is held too (the renewal's commit and this record are not one step)."""
+
+    until: datetime
+    before: datetime
+
+    def holds(self, claimed_until: datetime | None) -> bool:
+        return claimed_until is not None and claimed_until in (self.until, self.before)
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
@@ -97,7 +110,7 @@ class Claimed:
     updates_id: int | None
     created_at: datetime
     # The lease this worker holds; a write after it ran out would overwrite another's work.
-    lease_until: datetime
+    lease: Lease
     # An earlier send may have gone out unmarked: look for it before sending.
     check_first: bool = False
 
@@ -126,6 +139,7 @@ class DeliveryWorker:
         metrics: Metrics | None = None,
         pacing: Pacing | None = None,
         mark_retries: tuple[float, ...] = MARK_RETRIES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
         self._metrics = metrics
@@ -138,6 +152,7 @@ class DeliveryWorker:
         self._concurrency = concurrency
         self._pacing = pacing or Pacing(clock)
         self._mark_retries = mark_retries
+        self._sleep = sleep  # real time: leases are renewed, and marks retried, as time passes
         self._wake = asyncio.Event()
         # One pass at a time in a process: a caller that waits for its replies (the playground)
         # then knows that a pass running in the background has finished, too.
@@ -162,21 +177,44 @@ class DeliveryWorker:
         claimed in one transaction; conversations are sent to side by side, each in order."""
         async with self._pass:
             claimed = await self._claim_batch()
+            if not claimed:
+                return 0
             turns = asyncio.Semaphore(self._concurrency)
 
             async def one_conversation(messages: list[Claimed]) -> int:
                 async with turns:
                     return await self._deliver_in_order(messages)
 
-            counts = await asyncio.gather(
-                *(one_conversation(group) for group in _by_conversation(claimed))
-            )
+            renewing = asyncio.create_task(self._keep(claimed[0].lease, [c.id for c in claimed]))
+            try:
+                counts = await asyncio.gather(
+                    *(one_conversation(group) for group in _by_conversation(claimed))
+                )
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
             return sum(counts)
+
+    async def _keep(self, lease: Lease, ids: list[int]) -> None:
+        """Renew the batch's lease every third of it while the pass goes on (a slow platform,
+        a busy machine): another replica takes the batch over only when this one died."""
+        while True:
+            await self._sleep(self._lease.total_seconds() / 3)
+            renewed = self._clock.now() + self._lease
+            held = (lease.until, lease.before)
+            lease.before, lease.until = lease.until, renewed
+            try:
+                async with self._db.transaction() as uow:
+                    await uow.outbox.renew(ids=ids, held=held, until=renewed)
+            except Exception as exc:  # the lease may run out; the next holder looks first
+                log.warning("Renewing the outbox lease failed: %s", exc)
 
     async def _claim_batch(self) -> list[Claimed]:
         async with self._db.transaction() as uow:
             now = self._clock.now()
             rows = await uow.outbox.claim_due(now=now, lease=self._lease, limit=self._batch_size)
+            lease = Lease(until=now + self._lease, before=now + self._lease)
             return [
                 Claimed(
                     id=row.id,
@@ -187,7 +225,7 @@ class DeliveryWorker:
                     attempts=row.attempts,
                     updates_id=row.updates_id,
                     created_at=row.created_at,
-                    lease_until=now + self._lease,
+                    lease=lease,
                     check_first=row.check_before_send,
                 )
                 for row in rows
@@ -234,7 +272,7 @@ class DeliveryWorker:
     async def _attempt(self, sender: Sender, claimed: Claimed) -> bool | datetime:
         if getattr(sender, "paced", False):
             await self._pacing.turn(claimed.conversation)
-        if self._clock.now() + SEND_TIME > claimed.lease_until:
+        if self._clock.now() + min(SEND_TIME, self._lease / 2) > claimed.lease.until:
             return await self._postpone(claimed, timedelta(seconds=1))  # waited too long
         if claimed.kind == "update":
             return await self._update(sender, claimed)
@@ -281,7 +319,7 @@ class DeliveryWorker:
                     log.error("Outbox message %s went out but is not marked: %s", claimed.id, exc)
                     return
                 log.warning("Marking outbox message %s sent failed (%s); again", claimed.id, exc)
-                await asyncio.sleep(pause)
+                await self._sleep(pause)
         if self._metrics is not None:
             lag = (self._clock.now() - claimed.created_at).total_seconds()
             self._metrics.delivery_lag_seconds.observe(max(0.0, lag))
@@ -358,7 +396,7 @@ class DeliveryWorker:
     async def _held(uow: UnitOfWork, claimed: Claimed) -> OutboxMessage | None:
         """The row, locked, if this worker still holds it; None when its lease was lost."""
         row = await uow.outbox.get_for_update(message_id=claimed.id)
-        if row is None or row.status != "pending" or row.claimed_until != claimed.lease_until:
+        if row is None or row.status != "pending" or not claimed.lease.holds(row.claimed_until):
             log.warning("Outbox message %s: lease lost, leaving it to its new holder", claimed.id)
             return None
         return row

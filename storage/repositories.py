@@ -632,6 +632,19 @@ class OutboxRepository:
             )
         ).all()
 
+    async def renew(self, *, ids: Sequence[int], held: Sequence[datetime], until: datetime) -> None:
+        """Extend the claim on those of `ids` still held under one of the `held` leases."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_until.in_(held),
+            )
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
     async def pending_count(self) -> int:
         return int(
             await self._session.scalar(

@@ -309,3 +309,43 @@ async def test_the_pace_allows_a_burst_then_about_one_a_second() -> None:
     assert len(slept) == 3, "the burst goes at once, then each waits its turn"
     assert all(abs(seconds - 1.0) < 1e-9 for seconds in slept)
     assert now[0] == 103.0, "another conversation does not wait for this one"
+
+
+async def test_a_slow_send_keeps_its_claim_so_another_replica_never_sends_it_too(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """The platform is slow (or the machine busy) for longer than the lease: the worker renews
+    it while the pass goes on, and another replica leaves the message alone."""
+    gate, entered = asyncio.Event(), asyncio.Event()
+    naps: asyncio.Queue[None] = asyncio.Queue()
+    asleep = [asyncio.Event(), asyncio.Event()]  # before the first renewal, and after it
+    naps_taken: list[int] = []
+
+    class SlowSender(FakeSender):
+        async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+            entered.set()
+            await gate.wait()
+            return await super().send(conversation, message)
+
+    async def nap(_: float) -> None:
+        asleep[min(len(naps_taken), 1)].set()
+        naps_taken.append(1)
+        await naps.get()
+
+    slow, other = SlowSender(), FakeSender()
+    lease = timedelta(seconds=45)
+    first = worker(runtime, slow, clock, lease=lease, sleep=nap)
+    await enqueue(runtime, "hello")
+    sending = asyncio.create_task(first.deliver_due())
+    await entered.wait()
+    await asleep[0].wait()
+
+    clock.advance(timedelta(seconds=40))
+    naps.put_nowait(None)  # a third of the lease has passed: the renewal runs
+    await asleep[1].wait()
+    clock.advance(timedelta(seconds=10))  # past the first lease, within the renewed one
+    assert await worker(runtime, other, clock).deliver_due() == 0
+
+    gate.set()
+    assert await sending == 1
+    assert (slow.sent, other.sent) == (["hello"], [])

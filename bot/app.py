@@ -241,9 +241,15 @@ async def _finish(runtime: Runtime, delivery: asyncio.Task[None]) -> None:
     they wrote, and give the rest back; another replica (or the next start) goes on."""
     deadline = time.monotonic() + runtime.settings.stop_grace_seconds
     await runtime.workers.stop(runtime.settings.stop_grace_seconds)
-    delivery.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await delivery
+    runtime.worker.stop()  # after the pass under way: one cut off leaves its sends unmarked
+    try:
+        await asyncio.wait_for(
+            asyncio.shield(delivery), timeout=max(0.0, deadline - time.monotonic())
+        )
+    except TimeoutError:
+        delivery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
     left = deadline - time.monotonic()
     if left > 0:
         try:

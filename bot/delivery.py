@@ -154,6 +154,7 @@ class DeliveryWorker:
         self._mark_retries = mark_retries
         self._sleep = sleep  # real time: leases are renewed, and marks retried, as time passes
         self._wake = asyncio.Event()
+        self._stopping = False
         # One pass at a time in a process: a caller that waits for its replies (the playground)
         # then knows that a pass running in the background has finished, too.
         self._pass = asyncio.Lock()
@@ -162,8 +163,13 @@ class DeliveryWorker:
         """Deliver now instead of at the next poll (called after a commit that wrote messages)."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """End `run` after the pass under way (a pass cut off midway leaves sends unmarked)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self, poll_seconds: float) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.deliver_due()
             except Exception:

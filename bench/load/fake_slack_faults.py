@@ -44,10 +44,11 @@ class FakeSlack:
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.read()
+        args: dict[str, Any] = dict(request.query)  # slack_sdk sends GET calls' arguments here
         if request.content_type == "application/json":
-            args: dict[str, Any] = json.loads(raw or b"{}")
+            args.update(json.loads(raw or b"{}"))
         else:
-            args = dict(parse_qsl(raw.decode()))
+            args.update(parse_qsl(raw.decode()))
         if method == "chat.postMessage" and self.mode != "ok":
             self.record(args, refused=self.mode)
             if self.mode == "429":

@@ -349,3 +349,29 @@ async def test_a_slow_send_keeps_its_claim_so_another_replica_never_sends_it_too
     gate.set()
     assert await sending == 1
     assert (slow.sent, other.sent) == (["hello"], [])
+
+
+async def test_stopping_lets_the_pass_under_way_finish_and_mark_what_it_sent(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    gate, entered = asyncio.Event(), asyncio.Event()
+
+    class GatedSender(FakeSender):
+        async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
+            entered.set()
+            await gate.wait()
+            return await super().send(conversation, message)
+
+    sender = GatedSender()
+    message_id = await enqueue(runtime, "hello")
+    delivery = worker(runtime, sender, clock)
+    running = asyncio.create_task(delivery.run(poll_seconds=60))
+    await entered.wait()
+
+    delivery.stop()
+    gate.set()
+    await asyncio.wait_for(running, timeout=30)
+
+    sent = await row(runtime, message_id)
+    assert (sent.status, sent.claimed_until) == ("sent", None), "not left claimed and unmarked"
+    assert sender.sent == ["hello"]

@@ -109,7 +109,7 @@ class Replicas:
             "HEATSHIELD_PORT": str(port),
             "HEATSHIELD_PLAYGROUND": "false",
             "HEATSHIELD_DEMO_WORKSPACE": "false",
-            "HEATSHIELD_LOG_LEVEL": "WARNING",
+            "HEATSHIELD_LOG_LEVEL": os.environ.get("HEATSHIELD_LOG_LEVEL", "WARNING"),
             "HEATSHIELD_STOP_GRACE_SECONDS": "10",
             "SLACK_BOT_TOKEN": "xoxb-faults",
             "SLACK_SIGNING_SECRET": SECRET,

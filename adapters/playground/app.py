@@ -28,6 +28,7 @@ from adapters.playground.translate import (
     parse,
 )
 from bot.errors import InvalidInputError, NotFoundError
+from bot.events import ANY_CONTROL, MAX_ID
 from bot.inbound import OverloadedError
 from bot.payloads import nested_too_deep
 from bot.pipeline import Pipeline
@@ -164,10 +165,12 @@ class PlaygroundRoutes:
 
 
 def _required(query: Any, name: str) -> str:
-    value = query.get(name, "")
+    value = str(query.get(name, ""))
     if not value:
         raise InvalidInputError(name, "is required")
-    return str(value)
+    if ANY_CONTROL.search(value) or len(value) > MAX_ID:
+        raise InvalidInputError(name, "is not a valid id")
+    return value
 
 
 def _error(status: int, message: str, *, retry_after: int | None = None) -> web.Response:

@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.events import (
+    ANY_CONTROL,
+    MAX_ID,
     ActionEvent,
     ConversationRef,
     ForwardedMessage,
@@ -144,7 +146,9 @@ def person_of(activity: Activity) -> PersonInfo:
 
 
 def aad_object_id(activity: Activity) -> str | None:
-    return _str(_dict(activity.get("from")).get("aadObjectId")) or None
+    """The sender's Entra object id, when it is one (a GUID: never a control character)."""
+    found = _str(_dict(activity.get("from")).get("aadObjectId"))
+    return found if found and not ANY_CONTROL.search(found) and len(found) <= MAX_ID else None
 
 
 class _Text(HTMLParser):

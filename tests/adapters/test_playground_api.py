@@ -92,6 +92,15 @@ async def test_a_body_that_is_not_json_is_refused(client: Playground) -> None:
     assert "not valid JSON" in (await response.json())["error"]
 
 
+async def test_an_inbox_query_with_a_nul_byte_is_a_clear_400(client: Playground) -> None:
+    response = await client.http.get(
+        "/playground/api/inbox", params={"workspace": "\x00", "user": "anna"}
+    )
+
+    assert response.status == 400
+    assert "workspace: is not a valid id" in (await response.json())["error"]
+
+
 async def test_a_body_nested_50000_deep_is_refused(client: Playground) -> None:
     deep = "[" * 50_000 + "]" * 50_000
     response = await client.http.post(

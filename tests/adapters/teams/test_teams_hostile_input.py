@@ -84,3 +84,14 @@ async def test_a_nul_byte_in_the_text_is_dropped_and_the_request_kept(
     [item] = await state.items(runtime)
     assert item.request.text == FEATURE
     assert teams.connector.posts(), "the stakeholder is answered"
+
+
+async def test_an_entra_object_id_with_a_nul_byte_is_ignored_and_the_message_kept(
+    teams: Teams, runtime: Runtime
+) -> None:
+    sender = {**activity("personal_message")["from"], "aadObjectId": "\x00"}
+
+    response = await teams.post({**activity("personal_message"), "from": sender})
+
+    assert response.status == 200
+    assert await state.count(runtime, InboundRecord) == 1

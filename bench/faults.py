@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -166,6 +167,15 @@ class Replicas:
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    def dump(self, n: int) -> None:
+        """Where a replica that does not stop is stuck: py-spy's dump, when it is installed."""
+        process = self.processes[n]
+        spy = shutil.which("py-spy") or str(BIN / "py-spy")
+        if process is None or not Path(spy).exists():
+            return
+        found = subprocess.run([spy, "dump", "--pid", str(process.pid)], capture_output=True)
+        (self.folder / f"replica-{n}-stuck.txt").write_bytes(found.stdout + found.stderr)
 
     def tracebacks(self) -> int:
         return sum(log.read_text(errors="replace").count("Traceback") for log in self.logs)
@@ -381,7 +391,12 @@ async def term_one(stage: Stage, seconds: float) -> dict[str, Any]:
     process = stage.replicas.processes[1]
     assert process is not None
     stage.replicas.signal(1, signal.SIGTERM)
-    code = await asyncio.to_thread(process.wait, 60)
+    try:
+        code = await asyncio.to_thread(process.wait, 60)
+    except subprocess.TimeoutExpired:
+        stage.replicas.dump(1)
+        process.kill()
+        code = await asyncio.to_thread(process.wait, 10)
     stage.replicas.start(1)
     await stage.replicas.ready(1)
     return {"exit code": code}

@@ -20,6 +20,7 @@ from bot.errors import HeatshieldError
 from bot.settings import Settings, load_settings
 
 T = TypeVar("T")
+HTTP_SHUTDOWN_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +89,15 @@ def serve(host: str | None, port: int | None) -> None:
             listen_port,
         )
 
-    web.run_app(start(), host=listen_host, port=listen_port, print=ready)
+    # On SIGTERM, requests under way get this long (acks take milliseconds) before the
+    # background work is finished within HEATSHIELD_STOP_GRACE_SECONDS.
+    web.run_app(
+        start(),
+        host=listen_host,
+        port=listen_port,
+        print=ready,
+        shutdown_timeout=HTTP_SHUTDOWN_SECONDS,
+    )
 
 
 @main.group()

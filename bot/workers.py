@@ -20,6 +20,8 @@ from storage.models import InboundRecord
 log = logging.getLogger(__name__)
 Prefetch = Callable[[Sequence[str]], Awaitable[None]]
 CLAIM_AHEAD = 4
+# How long stopping waits for one step (cancelled tasks to unwind, giving claims back).
+STOP_STEP_SECONDS = 5.0
 
 
 def texts_of(records: Sequence[InboundRecord]) -> list[str]:
@@ -93,7 +95,11 @@ class Workers:
         await _cancel(workers)
         self._tasks = []
         _empty(self._queue)
-        released = await self._pipeline.release()
+        try:
+            released = await asyncio.wait_for(self._pipeline.release(), timeout=STOP_STEP_SECONDS)
+        except (TimeoutError, OSError) as exc:  # their leases run out instead
+            log.warning("Could not give back the claimed inbound events: %r", exc)
+            return
         if released:
             log.info("Released %s inbound events for another replica", released)
 
@@ -155,11 +161,15 @@ class Workers:
 
 
 async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait a moment for them (a database call cut off midway may take
+    long to unwind; the process is stopping, so it is not waited for longer)."""
+    if not tasks:
+        return
     for task in tasks:
         task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    _, pending = await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
+    if pending:
+        log.warning("%s tasks did not stop within %s s", len(pending), STOP_STEP_SECONDS)
 
 
 def _empty(queue: asyncio.Queue[InboundRecord]) -> None:

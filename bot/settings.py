@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     # with the triage.
     role: Literal["all", "receive", "work"] = "all"
     # On SIGTERM: how long to finish the events already claimed and deliver their answers
-    # before giving the rest back for another replica (Kubernetes waits 30 s by default).
-    stop_grace_seconds: float = Field(default=25.0, ge=0, le=600)
+    # before giving the rest back for another replica (with the bounded steps around it, at
+    # worst 20 s more: Kubernetes kills after 30 s by default).
+    stop_grace_seconds: float = Field(default=15.0, ge=0, le=600)
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
     # E-mail, for a coach outside the workspace: off while no SMTP host is set.

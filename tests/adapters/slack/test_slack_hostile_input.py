@@ -130,7 +130,10 @@ async def test_a_signed_event_of_an_odd_shape_is_acknowledged_and_not_stored(
 
 ODD_INTERACTIONS = [
     pytest.param(_without("block_actions", "user"), id="click-without-user"),
-    pytest.param(_with("block_actions", [{"action_id": "x\x00"}], "actions"), id="nul-in-action"),
+    pytest.param(
+        _with("block_actions", [{"type": "button", "action_id": "x\x00", "value": "1"}], "actions"),
+        id="nul-in-action",
+    ),
     pytest.param(_with("view_submission", "not json", "view", "private_metadata"), id="metadata"),
     pytest.param(_with("view_submission", "[1]", "view", "private_metadata"), id="metadata-list"),
     pytest.param(_without("view_submission", "user"), id="submission-without-user"),

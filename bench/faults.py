@@ -50,7 +50,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.databases import create_database, drop_database  # noqa: E402
-from bench.intake_load import BIN, PO, POSTGRES, SECRET, TEAM, free_port  # noqa: E402
+from bench.intake_load import BIN, PO, POSTGRES, SECRET, TEAM, Fake, free_port  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 
 FIXTURE = REPO / "tests/adapters/slack/fixtures/message_im.json"
@@ -60,16 +60,11 @@ REDELIVERED = 0.2
 TEXT = "Could the invoice overview get a filter on due date? Finance retypes it each month"
 
 
-class FakeWebApi:
+class FakeWebApi(Fake):
+    """The fault suite's fake Web API, which can be told to fail."""
+
     def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.out = folder / f"slack-{self.port}.jsonl"
-        self.out.touch()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.load.fake_slack_faults", str(self.port), str(self.out)],
-            cwd=REPO,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/api/"
+        super().__init__(folder, "bench.load.fake_slack_faults")
 
     async def mode(self, mode: str, retry_after: int = 2) -> None:
         async with aiohttp.ClientSession() as session:
@@ -82,14 +77,6 @@ class FakeWebApi:
                         return
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.1)  # still starting
-
-    def posts(self) -> list[dict[str, Any]]:
-        lines = self.out.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 class Replicas:

@@ -96,15 +96,14 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes], limit: float = 
 
 
 class Fake:
-    """The fake Slack Web API in its own process; reads back what it recorded."""
+    """The fake Slack Web API in its own process (`module`); reads back what it recorded."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, module: str = "bench.load.fake_slack") -> None:
         self.port = free_port()
         self.out = folder / f"slack-{self.port}.jsonl"
         self.out.touch()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.load.fake_slack", str(self.port), str(self.out)],
-            cwd=REPO,
+            [sys.executable, "-m", module, str(self.port), str(self.out)], cwd=REPO
         )
         self.url = f"http://127.0.0.1:{self.port}/api/"
 

@@ -144,7 +144,9 @@ class PlaygroundRoutes:
             return _error(400, str(exc))
         except ValidationError as exc:  # an id the neutral event refuses (a control character)
             first = exc.errors()[0]
-            return _error(400, f"{first['loc'][-1] if first['loc'] else 'body'}: {first['msg']}")
+            field = first["loc"][-1] if first["loc"] else "body"
+            problem = str(first["msg"]).removeprefix("Value error, ")
+            return _error(400, f"{field}: {problem}")
         except NotFoundError as exc:
             return _error(404, str(exc))
         try:

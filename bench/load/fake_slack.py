@@ -26,10 +26,11 @@ def make_app(out: Path) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.read()
+        args: dict[str, Any] = dict(request.query)  # slack_sdk sends GET calls' arguments here
         if request.content_type == "application/json":
-            args: dict[str, Any] = json.loads(raw or b"{}")
+            args.update(json.loads(raw or b"{}"))
         else:
-            args = dict(parse_qsl(raw.decode()))
+            args.update(parse_qsl(raw.decode()))
         return web.json_response(answer(method, args, counter, log))
 
     app = web.Application(client_max_size=8 * 1024 * 1024)

@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bench.load import fake_slack
+
 
 class FakeSlack:
     def __init__(self, out: Path) -> None:
@@ -70,14 +72,6 @@ class FakeSlack:
         self.log.write(json.dumps(entry) + "\n")
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method == "auth.test":
-            return {"ok": True, "team_id": "T0123ACME", "user_id": "U0BOT", "bot_id": "B0BOT"}
-        if method == "users.info":
-            user = str(args.get("user"))
-            return {"ok": True, "user": {"id": user, "real_name": f"Person {user}",
-                                         "tz": "Europe/Amsterdam", "locale": "en-US"}}  # fmt: skip
-        if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(args.get("users"))[1:]}}
         if method == "chat.postMessage":
             channel = str(args.get("channel"))
             ts = f"{time.time():.0f}.{next(self.counter):06d}"
@@ -91,7 +85,7 @@ class FakeSlack:
         if method in ("conversations.history", "conversations.replies"):
             found = self.posts.get(str(args.get("channel")), [])
             return {"ok": True, "messages": found[::-1], "has_more": False}
-        return {"ok": True}
+        return fake_slack.answer(method, args, self.counter, self.log)  # the rest as usual
 
 
 if __name__ == "__main__":

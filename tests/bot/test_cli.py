@@ -6,9 +6,12 @@ import csv
 import io
 import json
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -148,9 +151,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "HEATSHIELD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/serve.db"}
+def _serve(database: Path, port: int) -> tuple[subprocess.Popen[bytes], list[str]]:
+    """`heatshield serve` on a SQLite file, once it says it is listening; and its output."""
+    env = {**os.environ, "HEATSHIELD_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     executable = Path(sys.executable).with_name("heatshield")
     process = subprocess.Popen(
         [str(executable), "serve", "--port", str(port)],
@@ -158,14 +161,20 @@ def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:  # ends when the process does
+        output.append(line.decode())
+        if b"is listening on" in line:
+            break
+    assert process.poll() is None, "".join(output)
+    return process, output
+
+
+def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
+    port = _free_port()
+    process, _ = _serve(tmp_path / "serve.db", port)
     try:
-        assert process.stdout is not None
-        output = []
-        for line in process.stdout:  # ends when the process does
-            output.append(line.decode())
-            if b"is listening on" in line:
-                break
-        assert process.poll() is None, "".join(output)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             assert json.load(response)["status"] == "ok"
         url = f"http://127.0.0.1:{port}/playground/api/workspaces"
@@ -201,26 +210,10 @@ def test_serve_names_a_bad_platform_setting_in_one_line(
 def test_sigterm_finishes_what_was_accepted_and_exits_0_without_a_traceback(
     tmp_path: Path,
 ) -> None:
-    import signal
-    import sqlite3
-    import threading
-
     port = _free_port()
     database = tmp_path / "stop.db"
-    env = {**os.environ, "HEATSHIELD_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
-    executable = Path(sys.executable).with_name("heatshield")
-    process = subprocess.Popen(
-        [str(executable), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process, output = _serve(database, port)
     assert process.stdout is not None
-    output = []
-    for line in process.stdout:
-        output.append(line.decode())
-        if b"is listening on" in line:
-            break
     answers: list[int] = []
 
     def say(n: int) -> None:

@@ -4,7 +4,6 @@ while the others wait, and the demo workspace is created once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from storage.db import create_engine
 from storage.models import Person, Workspace
 from tests.conftest import (
     POSTGRES_URL,
+    REQUIRE_POSTGRES,
     START,
     _create_postgres_database,
     _drop_postgres_database,
@@ -38,7 +38,7 @@ async def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         return
     problem = await _postgres_reachable()
     if problem is not None:
-        if os.environ.get("HEATSHIELD_TEST_REQUIRE_POSTGRES") == "1":
+        if REQUIRE_POSTGRES:
             pytest.fail(problem)
         pytest.skip(problem)
     name = f"heatshield_fresh_{uuid.uuid4().hex[:8]}"

@@ -203,3 +203,12 @@ async def test_one_bad_event_does_not_fail_the_others_stored_with_it(
 
     assert [a.status for a in answers] == [200] * 6
     assert await state.count(runtime, InboundRecord) == 6
+
+
+async def test_a_10_mb_body_is_refused_before_it_is_read(slack: Slack, runtime: Runtime) -> None:
+    body = json.dumps({**fixture("message_im"), "padding": "x" * 10_000_000})
+
+    response = await slack.post(body, JSON)
+
+    assert response.status == 413
+    assert await state.count(runtime, InboundRecord) == 0

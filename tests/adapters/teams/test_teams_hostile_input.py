@@ -95,3 +95,12 @@ async def test_an_entra_object_id_with_a_nul_byte_is_ignored_and_the_message_kep
 
     assert response.status == 200
     assert await state.count(runtime, InboundRecord) == 1
+
+
+async def test_a_10_mb_activity_is_refused(teams: Teams, runtime: Runtime) -> None:
+    body = {**activity("personal_message"), "text": "x" * 10_000_000}
+
+    response = await teams.post(body)
+
+    assert response.status == 413
+    assert await state.count(runtime, InboundRecord) == 0

@@ -52,8 +52,9 @@ def conversation_key(event: InboundEvent) -> str:
 
 
 def new_row(event: InboundEvent, clock: Clock) -> dict[str, Any]:
-    """The inbound event as the row that stores it (plain values: thousands a second are made
-    on the ack path, an ORM object each would cost more than the insert)."""
+    """The inbound event as the row that stores it (plain values, the event as JSON text:
+    thousands a second are made on the ack path, an ORM object each would cost more than the
+    insert)."""
     now = clock.now()
     return {
         "platform": event.conversation.platform,
@@ -61,7 +62,7 @@ def new_row(event: InboundEvent, clock: Clock) -> dict[str, Any]:
         "workspace_external_id": event.conversation.workspace,
         "conversation_key": conversation_key(event),
         "kind": event.kind,
-        "event": event.model_dump(mode="json"),
+        "event": event.model_dump_json(),
         "status": InboundStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -141,6 +142,5 @@ class InboundStore:
     async def _commit(self, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], bool]:
         # A redelivery changes nothing, even of one that was given up: the workers retry what
         # may pass by themselves, and the sender has had their one answer.
-        async with self._db.transaction() as uow:
-            stored = await uow.inbound.add_many(rows)
+        stored = await self._db.add_inbound(rows)
         return dict.fromkeys(stored, True)

@@ -42,7 +42,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    return create_async_engine(url, **{"pool_pre_ping": True, **kwargs})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

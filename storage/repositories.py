@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
 from storage.db import READ_ONLY, hold_exclusively, writer_lock
+from storage.inbound_rows import add_on_postgresql
 from storage.models import (
     CANDIDATE_STATUSES,
     OPEN_STATUSES,
@@ -151,11 +153,11 @@ class InboundRepository:
         )
 
     async def add_many(self, given: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
-        """Store the rows (column values) in one statement; the (platform, key) of those that
-        are new (an inbound with a key seen before is left as it is)."""
+        """Store the rows (column values, the event as JSON text) in one statement; the
+        (platform, key) of those that are new (a key seen before is left as it is)."""
         if not given:
             return set()
-        rows = [{column.key: row.get(column.key) for column in _INBOUND_COLUMNS} for row in given]
+        rows = [_inbound_values(row) for row in given]
         # One statement with the rows as parameters (not a VALUES list built per batch): its
         # compiled form is cached, and the driver sends the rows in batches of its own.
         table = InboundRecord.__table__
@@ -275,6 +277,13 @@ class InboundRepository:
 
 
 _INBOUND_COLUMNS = [c for c in InboundRecord.__table__.columns if c.key != "id"]
+
+
+def _inbound_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Every column's value, the event decoded for SQLAlchemy's JSON type."""
+    values = {column.key: row.get(column.key) for column in _INBOUND_COLUMNS}
+    values["event"] = json.loads(row["event"])
+    return values
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -717,6 +726,15 @@ class Database:
         self._url = str(bind.url) if bind is not None else ""
         # Whose writes go first on SQLite: storing inbound events before their ack.
         self._urgent = urgent
+        self._postgresql = bind if bind is not None and bind.dialect.name == "postgresql" else None
+
+    async def add_inbound(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+        """Store inbound rows (column values), committed; the (platform, key) of the new
+        ones. On PostgreSQL in one round trip, outside any transaction (storage.inbound_rows)."""
+        if self._postgresql is not None:
+            return await add_on_postgresql(self._postgresql, rows)
+        async with self.transaction() as uow:
+            return await uow.inbound.add_many(rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -59,12 +59,23 @@ def plain_text(text: str, bot_user_id: str | None = None) -> str:
 
 
 def from_a_person(event: dict[str, Any]) -> bool:
-    """Not a bot (ours is dropped by bolt before), not an edit or a join: a person writing."""
+    """Not a bot, not an edit or a join: a person writing."""
     return (
         bool(event.get("user"))
         and not event.get("bot_id")
         and not event.get("bot_profile")
         and event.get("subtype") in PERSON_SUBTYPES
+    )
+
+
+def from_the_bot(body: dict[str, Any]) -> bool:
+    """Whether the event's user is the bot itself, as the payload's authorizations name it
+    (what bolt's own check does for the payloads it dispatches)."""
+    user = body["event"].get("user")
+    authorizations = body.get("authorizations") or []
+    return any(
+        isinstance(grant, dict) and grant.get("is_bot") and grant.get("user_id") == user
+        for grant in authorizations
     )
 
 

@@ -3,6 +3,7 @@ an inbound whose handling broke is kept, answered politely, and not lost."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -136,9 +137,9 @@ async def test_input_that_can_never_be_handled_is_given_up_at_once(
     runtime = build_runtime(load_settings(database_url=database_url), clock=clock)
     await prepare(runtime, upgrade=False)
     broken = new_row(message("k9"), clock)
-    broken["event"] = {"kind": "message", "text": 42}  # stored by a version that wrote nonsense
-    async with runtime.db.transaction() as uow:
-        await uow.inbound.add_many([broken])
+    # stored by a version that wrote nonsense
+    broken["event"] = json.dumps({"kind": "message", "text": 42})
+    await runtime.db.add_inbound([broken])
 
     assert await runtime.workers.drain() == 1
 

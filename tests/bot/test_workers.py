@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from bot.settings import load_settings
 from bot.workers import CLAIM_AHEAD
 from handlers.triage import Triager, Vectors
 from storage.models import InboundRecord, OutboxMessage
-from storage.repositories import Database, UnitOfWork
+from storage.repositories import Database
 from tests import state
 from tests.events import message
 
@@ -173,11 +173,9 @@ class SlowDatabase:
         self.db = db
         self.gate = asyncio.Event()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    async def add_inbound(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
         await self.gate.wait()
-        async with self.db.transaction() as uow:
-            yield uow
+        return await self.db.add_inbound(rows)
 
 
 async def test_too_much_waiting_is_refused_not_slowed(runtime: Runtime, clock: FakeClock) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.settings import SlackSettings
 from bot.app import Runtime, create_app
-from storage.models import SlackBot, SlackInstallation, SlackOAuthState
+from storage.models import InboundRecord, SlackBot, SlackInstallation, SlackOAuthState
 from tests.adapters.slack.conftest import SECRET, FakeSlack, Slack, fixture
 
 INSTALLED_TEAM = "T9TK3CUKW"
@@ -86,3 +86,16 @@ async def test_a_redirect_with_a_forged_state_installs_nothing(
     assert response.status == 401
     assert await count(runtime, SlackInstallation) == 0
     assert oauth_slack.fake.of("oauth.v2.access") == []
+
+
+async def test_a_message_from_a_workspace_that_never_installed_is_acknowledged_and_dropped(
+    oauth_slack: Slack, runtime: Runtime
+) -> None:
+    body = copy.deepcopy(fixture("message_im"))  # team T0123ACME has no installation here
+
+    response = await oauth_slack.event(body)
+    await oauth_slack.settle()
+
+    assert response.status == 200
+    assert await count(runtime, InboundRecord) == 0
+    assert oauth_slack.fake.of("chat.postMessage") == []

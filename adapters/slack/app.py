@@ -176,8 +176,7 @@ class SlackBot:
             for event in found:
                 await self._accept(event)
         except OverloadedError as exc:
-            headers = {"Retry-After": str(exc.retry_after)}
-            return web.Response(status=503, headers=headers, text="busy")
+            return web.Response(status=503, headers=_retry_after(exc), text="busy")
         return web.Response(status=200)
 
     def _signed(self, body: bytes, request: web.Request) -> bool:
@@ -237,8 +236,11 @@ class SlackBot:
             return BoltResponse(status=200, body="")
         if isinstance(found, BoltResponse):
             return found
-        for event in found:
-            await self._accept(event)
+        try:
+            for event in found:
+                await self._accept(event)
+        except OverloadedError as exc:
+            return BoltResponse(status=503, body="busy", headers={**_retry_after(exc)})
         await next()
         return resp
 
@@ -564,6 +566,10 @@ def _an_action(action: Any) -> bool:
     return isinstance(action, dict) and all(
         isinstance(action.get(key), str) for key in ("type", "action_id")
     )
+
+
+def _retry_after(exc: OverloadedError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
 
 
 def _reason(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Runtime
+from bot.inbound import OverloadedError
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.slack.conftest import ANNA, Slack, fixture
@@ -49,3 +50,22 @@ async def test_an_overloaded_store_answers_503_and_stores_nothing(
     again = await slack.event(fixture("message_im"), **{"X-Slack-Retry-Num": "1"})
     assert again.status == 200
     assert await state.count(runtime, InboundRecord) == 1
+
+
+@pytest.mark.parametrize("kind", ["message_im", "app_mention"])
+async def test_a_store_that_fills_up_while_a_request_is_read_answers_503(
+    slack: Slack, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Another request took the last room between the check and the commit: a direct message
+    (its own lane) and a mention (through bolt) both hear 503, not 500."""
+
+    async def full(_: object) -> bool:
+        raise OverloadedError(retry_after=2)
+
+    monkeypatch.setattr(runtime.pipeline.store, "accept", full)
+
+    response = await slack.event(fixture(kind))
+
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "2"
+    assert await state.count(runtime, InboundRecord) == 0

@@ -59,7 +59,7 @@ messages: $(TEST_STAMP)
 	$(BIN)/pybabel extract --no-location --omit-header -k t -k N_ -k translate:2 \
 		--sort-output -o $(VENV)/heatshield.pot bot handlers adapters
 	$(BIN)/pybabel update --no-fuzzy-matching -w 100 \
-		-i $(VENV)/heatshield.pot -d bot/locale -D heatshield -l nl
+		-i $(VENV)/heatshield.pot -d bot/kernel/locale -D heatshield -l nl
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -54,10 +54,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.databases import create_database, drop_database  # noqa: E402
-from bot.app import build_runtime, prepare  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
-from bot.i18n import Translator  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.kernel.clock import FakeClock  # noqa: E402
+from bot.kernel.i18n import Translator  # noqa: E402
+from bot.kernel.settings import load_settings  # noqa: E402
+from bot.runtime.app import build_runtime, prepare  # noqa: E402
 from handlers.coaching.contract import ContractSpec, set_contract  # noqa: E402
 from handlers.coaching.digest import build_digest, week_bounds  # noqa: E402
 from handlers.coaching.plan import Kind, Planned, plan  # noqa: E402

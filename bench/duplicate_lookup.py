@@ -57,8 +57,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
 from bench.databases import create_database, drop_database  # noqa: E402
-from bot.app import Runtime, build_runtime, prepare  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.kernel.settings import load_settings  # noqa: E402
+from bot.runtime.app import Runtime, build_runtime, prepare  # noqa: E402
 from handlers.candidates import CandidateIndex  # noqa: E402
 from handlers.team import TeamSpec, set_team  # noqa: E402
 from handlers.triage import default_triager, duplicates  # noqa: E402

@@ -35,9 +35,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.databases import create_database, drop_database  # noqa: E402
-from bot.app import Runtime, build_runtime, prepare  # noqa: E402
-from bot.events import ConversationRef, MessageEvent, PersonInfo  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.kernel.events import ConversationRef, MessageEvent, PersonInfo  # noqa: E402
+from bot.kernel.settings import load_settings  # noqa: E402
+from bot.runtime.app import Runtime, build_runtime, prepare  # noqa: E402
 from storage.models import InboundStatus  # noqa: E402
 
 SUBJECTS = (

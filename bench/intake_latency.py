@@ -29,8 +29,8 @@ from aiohttp import ClientSession, web  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.app import build_runtime, create_app, prepare  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.kernel.settings import load_settings  # noqa: E402
+from bot.runtime.app import build_runtime, create_app, prepare  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 
 SUBJECTS = (

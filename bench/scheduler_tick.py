@@ -33,9 +33,9 @@ if str(REPO) not in sys.path:
 from sqlalchemy import insert  # noqa: E402
 
 from bench.databases import create_database, drop_database  # noqa: E402
-from bot.app import build_runtime, prepare  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.kernel.clock import FakeClock  # noqa: E402
+from bot.kernel.settings import load_settings  # noqa: E402
+from bot.runtime.app import build_runtime, prepare  # noqa: E402
 from handlers.coaching.contract import ContractSpec, set_contract  # noqa: E402
 from handlers.rhythm import tick  # noqa: E402
 from handlers.team import TeamSpec, set_team  # noqa: E402

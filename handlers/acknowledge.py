@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.events import ConversationRef
-from bot.i18n import N_, Translator
-from bot.messages import Button, OutboundMessage, Section
+from bot.kernel.events import ConversationRef
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.outbound import Button, OutboundMessage, Section
+from bot.kernel.review_times import next_review, parse_review_times
 from handlers import outbox
 from handlers.cards import with_item
 from handlers.context import Context, timezone_of
 from handlers.items import already_alerted, breaks_through, duplicate_of
-from handlers.schedule import next_review, parse_review_times
 from handlers.texts import day_text, review_rhythm
 from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemStatus, Person
 

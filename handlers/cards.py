@@ -6,8 +6,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.i18n import N_, Translator
-from bot.messages import Button, Field, InputSpec, Menu, OutboundMessage, Section
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.outbound import Button, Field, InputSpec, Menu, OutboundMessage, Section
 from handlers.triage.messages import LATER as LATER_REASONS
 from storage.models import BacklogItem, ItemType, Source
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.events import ActionEvent
-from bot.i18n import N_
-from bot.messages import OutboundMessage
+from bot.kernel.events import ActionEvent
+from bot.kernel.i18n import N_
+from bot.kernel.outbound import OutboundMessage
 from handlers import outbox
 from handlers.acknowledge import expectation, refresh_cards
 from handlers.audit import NO_SUCH_ITEM, audit_refusal

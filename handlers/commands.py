@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.events import MessageEvent
-from bot.messages import Field, OutboundMessage, Section
+from bot.kernel.events import MessageEvent
+from bot.kernel.outbound import Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.cards import item_section, shown_item_ids, status_name, type_name
 from handlers.context import Context

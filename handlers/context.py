@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.clock import Clock
-from bot.i18n import Translator
+from bot.kernel.clock import Clock
+from bot.kernel.i18n import Translator
 from handlers.candidates import CandidateIndex
 from handlers.triage.service import TriageService
 from storage.models import Person, Workspace

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.events import ActionEvent
-from bot.i18n import N_
+from bot.kernel.events import ActionEvent
+from bot.kernel.i18n import N_
 from handlers import outbox
 from handlers.acknowledge import refresh_cards
 from handlers.cards import TYPE_NOUNS, request_text

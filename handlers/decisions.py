@@ -7,17 +7,17 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import HeatshieldError
-from bot.events import ActionEvent, ConversationRef
-from bot.i18n import N_, Translator
-from bot.messages import OutboundMessage
+from bot.kernel.errors import HeatshieldError
+from bot.kernel.events import ActionEvent, ConversationRef
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.outbound import OutboundMessage
+from bot.kernel.review_times import next_review, parse_review_times
 from handlers import outbox
 from handlers.audit import NO_SUCH_ITEM, audit_refusal
 from handlers.cards import status_name, with_outcome
 from handlers.context import Context, timezone_of
 from handlers.items import duplicate_of
 from handlers.registry import on_action
-from handlers.schedule import next_review, parse_review_times
 from handlers.texts import day_text
 from storage.models import (
     UNDECIDED_STATUSES,

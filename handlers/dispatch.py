@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
+from bot.kernel.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
 from handlers import checks as _checks  # noqa: F401 - registers the stakeholder's answers
 from handlers import corrections as _corrections  # noqa: F401 - registers the corrections
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers

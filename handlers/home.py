@@ -4,8 +4,8 @@ own requests. Built from the database as a neutral message; each adapter shows i
 
 from __future__ import annotations
 
-from bot.i18n import Translator
-from bot.messages import Button, Field, InputSpec, OutboundMessage, Section
+from bot.kernel.i18n import Translator
+from bot.kernel.outbound import Button, Field, InputSpec, OutboundMessage, Section
 from handlers.cards import item_section, status_name, type_name
 from handlers.context import Context
 from handlers.intake import DECIDER_ROLES

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.events import ConversationRef, MessageEvent
-from bot.i18n import N_
-from bot.messages import OutboundMessage
+from bot.kernel.events import ConversationRef, MessageEvent
+from bot.kernel.i18n import N_
+from bot.kernel.outbound import OutboundMessage
 from handlers import outbox, triage
 from handlers.acknowledge import ack_section, acknowledge, expectation
 from handlers.cards import item_card

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.events import MessageEvent
+from bot.kernel.events import MessageEvent
 from handlers import outbox
 from handlers.coaching.answers import answer_prompt
 from handlers.coaching.chat import try_coaching_command

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from bot.events import ConversationRef, InboundEvent
-from bot.messages import OutboundMessage
+from bot.kernel.events import ConversationRef, InboundEvent
+from bot.kernel.outbound import OutboundMessage
 from handlers.context import Context
 from storage.models import BacklogItem, OutboxMessage, Person
 

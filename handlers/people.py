@@ -6,11 +6,11 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import InvalidInputError, NotFoundError
-from bot.events import ConversationRef, PersonInfo
-from bot.i18n import normalise_language
+from bot.kernel.errors import InvalidInputError, NotFoundError
+from bot.kernel.events import ConversationRef, PersonInfo
+from bot.kernel.i18n import normalise_language
+from bot.kernel.review_times import latest_review, parse_review_times
 from handlers.context import Defaults
-from handlers.schedule import latest_review, parse_review_times
 from storage.models import Person, Role, Workspace
 from storage.repositories import UnitOfWork
 

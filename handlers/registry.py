@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.events import ActionEvent
+from bot.kernel.events import ActionEvent
 from handlers.context import Context
 
 ActionHandler = Callable[[ActionEvent, Context], Awaitable[None]]

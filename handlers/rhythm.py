@@ -8,7 +8,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.messages import OutboundMessage
+from bot.kernel.outbound import OutboundMessage
+from bot.kernel.review_times import latest_review, next_review, parse_review_times
 from handlers import outbox
 from handlers.cards import shown_item_ids
 from handlers.coaching.jobs import RETRY, run_due
@@ -16,7 +17,6 @@ from handlers.coaching.plan import recipient_for
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
 from handlers.intake import DECIDER_ROLES
-from handlers.schedule import latest_review, next_review, parse_review_times
 from storage.models import BacklogItem, Workspace
 from storage.repositories import Database, UnitOfWork
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.errors import InvalidInputError
-from bot.events import ActionEvent
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.events import ActionEvent
+from bot.kernel.review_times import format_review_times, parse_review_times
 from handlers import outbox
 from handlers.audit import audit_refusal
 from handlers.context import Context
 from handlers.registry import on_action
-from handlers.schedule import format_review_times, parse_review_times
 from handlers.team import TeamSpec, set_team
 from handlers.texts import review_rhythm
 from storage.models import Role

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import InvalidInputError
-from bot.settings import LANGUAGES
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.review_times import format_review_times, parse_review_times
+from bot.kernel.settings import LANGUAGES
 from handlers.context import Defaults
 from handlers.people import ensure_person, ensure_workspace
-from handlers.schedule import format_review_times, parse_review_times
 from storage.models import Role, Workspace
 from storage.repositories import UnitOfWork
 

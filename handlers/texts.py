@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, get_day_names
 from babel.lists import format_list
 
-from bot.i18n import Translator
-from handlers.schedule import parse_review_times
+from bot.kernel.i18n import Translator
+from bot.kernel.review_times import parse_review_times
 
 
 def review_rhythm(tr: Translator, review_times: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import HeatshieldError
+from bot.kernel.errors import HeatshieldError
 from handlers.cards import request_text
 from handlers.people import find_workspace
 from handlers.triage.embedding import to_bytes

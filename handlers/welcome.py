@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.events import InstallEvent
+from bot.kernel.events import InstallEvent
 from handlers import outbox
 from handlers.context import Context
 from handlers.people import remember_direct_conversation

@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.app import Runtime, build_runtime, create_app, prepare
-from bot.clock import FakeClock
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, create_app, prepare
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.events import ConversationRef, MessageEvent, PersonInfo
+from bot.kernel.events import ConversationRef, MessageEvent, PersonInfo
 
 FEATURE = (
     "Please add a CSV export to the expense overview, because finance has to reconcile "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import AuditEntry, BacklogItem, Decision, InboundRecord, OutboxMessage
 
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
+from adapters.base import PlatformDeps
 from adapters.email.sender import PLATFORM, EmailSender
-from bot.delivery import Sender
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from adapters.email.settings import EmailSettings, load_email_settings
+from bot.kernel.ports import Sender
 
 
 class EmailPlatform:
     name = PLATFORM
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.sender: Sender = EmailSender(runtime.settings)
+    def __init__(self, settings: EmailSettings) -> None:
+        self.sender: Sender = EmailSender(settings)
 
     def mount(self, app: web.Application) -> None:
         return None
@@ -29,5 +26,6 @@ class EmailPlatform:
         return None
 
 
-def email_platform(runtime: Runtime) -> EmailPlatform | None:
-    return EmailPlatform(runtime) if runtime.settings.smtp_host else None
+def email_platform(_: PlatformDeps) -> EmailPlatform | None:
+    settings = load_email_settings()
+    return EmailPlatform(settings) if settings is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from bot.messages import OutboundMessage
+from bot.kernel.outbound import OutboundMessage
 
 
 def message_html(message: OutboundMessage, image_src: str | None) -> str:

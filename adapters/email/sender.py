@@ -10,10 +10,10 @@ from email.utils import make_msgid
 import aiosmtplib
 
 from adapters.email.render import message_html, message_text
-from bot.delivery import RetryLaterError, UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
-from bot.settings import Settings
+from adapters.email.settings import EmailSettings
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
 
 log = logging.getLogger(__name__)
 PLATFORM = "email"
@@ -41,22 +41,22 @@ def compose(sender: str, to: str, message: OutboundMessage) -> EmailMessage:
 
 
 class EmailSender:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: EmailSettings) -> None:
         self._settings = settings
 
     async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
         settings = self._settings
-        mail = compose(settings.smtp_from, conversation.channel, message)
+        mail = compose(settings.sender, conversation.channel, message)
         try:
             await aiosmtplib.send(
                 mail,
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-                start_tls=settings.smtp_starttls and not settings.smtp_ssl,
-                use_tls=settings.smtp_ssl,
-                timeout=settings.smtp_timeout_seconds,
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username,
+                password=settings.password,
+                start_tls=settings.starttls and not settings.ssl,
+                use_tls=settings.ssl,
+                timeout=settings.timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise UndeliverableError(f"recipient refused: {conversation.channel}") from exc

@@ -10,7 +10,7 @@ import aiohttp
 import numpy as np
 
 from adapters.embeddings.settings import EmbeddingsSettings
-from bot.errors import HeatshieldError
+from bot.kernel.errors import HeatshieldError
 from handlers.triage.embedding import Matrix, normalised
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigurationError
-from bot.settings import read_settings
+from bot.kernel.errors import ConfigurationError
+from bot.kernel.settings import read_settings
 
 PREFIX = "HEATSHIELD_EMBEDDINGS_"
 

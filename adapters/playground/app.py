@@ -27,11 +27,10 @@ from adapters.playground.translate import (
     message_event,
     parse,
 )
-from bot.errors import InvalidInputError, NotFoundError
-from bot.events import ANY_CONTROL, MAX_ID
-from bot.inbound import OverloadedError
-from bot.payloads import nested_too_deep
-from bot.pipeline import Pipeline
+from bot.kernel.errors import InvalidInputError, NotFoundError, OverloadedError
+from bot.kernel.events import ANY_CONTROL, MAX_ID
+from bot.kernel.payloads import nested_too_deep
+from bot.kernel.ports import Inbox
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
@@ -69,11 +68,9 @@ async def _secure(request: web.Request, response: web.StreamResponse) -> None:
 
 
 class PlaygroundRoutes:
-    def __init__(
-        self, db: Database, pipeline: Pipeline, deliver: Callable[[], Awaitable[int]]
-    ) -> None:
+    def __init__(self, db: Database, inbox: Inbox, deliver: Callable[[], Awaitable[int]]) -> None:
         self._db = db
-        self._pipeline = pipeline
+        self._inbox = inbox
         self._deliver = deliver
 
     def mount(self, app: web.Application) -> None:
@@ -150,13 +147,13 @@ class PlaygroundRoutes:
         except NotFoundError as exc:
             return _error(404, str(exc))
         try:
-            fresh = await self._pipeline.accept(event)
+            fresh = await self._inbox.accept(event)
         except OverloadedError as exc:
             return _error(503, "busy; try again in a moment", retry_after=exc.retry_after)
         if fresh:
             # Handled here when no worker took it first; the answer waits for the replies.
-            await self._pipeline.process(event)
-            await self._pipeline.wait_handled(event)
+            await self._inbox.process(event)
+            await self._inbox.wait_handled(event)
         delivered = await self._deliver()
         return web.json_response({"accepted": True, "duplicate": not fresh, "delivered": delivered})
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
+from adapters.base import PlatformDeps
 from adapters.playground.app import PlaygroundRoutes
 from adapters.playground.sender import PLATFORM, PlaygroundSender
-from bot.delivery import Sender
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from bot.kernel.ports import Sender
 
 
 class PlaygroundPlatform:
     name = PLATFORM
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.sender: Sender = PlaygroundSender(runtime.db, runtime.services.clock)
-        self._routes = PlaygroundRoutes(runtime.db, runtime.pipeline, runtime.worker.deliver_due)
+    def __init__(self, deps: PlatformDeps) -> None:
+        self.sender: Sender = PlaygroundSender(deps.db, deps.services.clock)
+        self._routes = PlaygroundRoutes(deps.db, deps.inbox, deps.deliver_due)
 
     def mount(self, app: web.Application) -> None:
         self._routes.mount(app)
@@ -36,5 +32,5 @@ async def _to_playground(_: web.Request) -> web.Response:
     raise web.HTTPFound("/playground")
 
 
-def playground_platform(runtime: Runtime) -> PlaygroundPlatform | None:
-    return PlaygroundPlatform(runtime) if runtime.settings.playground else None
+def playground_platform(deps: PlatformDeps) -> PlaygroundPlatform | None:
+    return PlaygroundPlatform(deps) if deps.settings.playground else None

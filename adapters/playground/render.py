@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import OutboundMessage
+from bot.kernel.outbound import OutboundMessage
 from storage.models import PlaygroundMessage
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.clock import Clock
-from bot.delivery import UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.clock import Clock
+from bot.kernel.errors import UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
 from storage.models import PlaygroundMessage
 from storage.repositories import Database
 

@@ -7,8 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.errors import InvalidInputError
-from bot.events import ActionEvent, ConversationRef, ForwardedMessage, MessageEvent, PersonInfo
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.events import (
+    ActionEvent,
+    ConversationRef,
+    ForwardedMessage,
+    MessageEvent,
+    PersonInfo,
+)
 
 PLATFORM = "playground"
 USER_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"

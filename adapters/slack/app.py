@@ -3,7 +3,7 @@
 The signature is checked on the raw body first. A person's direct message to the bot (most of
 what Slack sends) is then translated and committed in a fast lane of its own; every other
 payload goes through bolt's AsyncApp, where one middleware translates it into neutral events
-and commits each (pipeline.accept) before bolt acknowledges it. Either way acked means stored,
+and commits each (the inbox's accept) before bolt acknowledges it. Either way acked means stored,
 and a redelivery (the same event_id, or the same click) is recognised by its key and changes
 nothing. The workers handle what is stored after the ack. Opening a modal and publishing the
 App Home are answers on Slack's screen, not messages, so they are called directly here; every
@@ -50,13 +50,11 @@ from adapters.slack.render import (
 from adapters.slack.sender import classify
 from adapters.slack.settings import BOT_SCOPES, SlackSettings
 from adapters.slack.users import PeopleCache
-from bot.delivery import RetryLaterError
-from bot.errors import InvalidInputError
-from bot.events import ConversationRef, InboundEvent, MessageEvent, PersonInfo
-from bot.i18n import Translator, normalise_language
-from bot.inbound import OverloadedError
-from bot.payloads import nested_too_deep
-from bot.pipeline import Pipeline
+from bot.kernel.errors import InvalidInputError, OverloadedError, RetryLaterError
+from bot.kernel.events import ConversationRef, InboundEvent, MessageEvent, PersonInfo
+from bot.kernel.i18n import Translator, normalise_language
+from bot.kernel.payloads import nested_too_deep
+from bot.kernel.ports import Inbox
 from handlers.context import Context, Services
 from handlers.home import home_view as neutral_home
 from handlers.people import person_for, workspace_for
@@ -82,7 +80,7 @@ class SlackBot:
         settings: SlackSettings,
         *,
         db: Database,
-        pipeline: Pipeline,
+        inbox: Inbox,
         services: Services,
         people: PeopleCache,
         clients: SlackClients,
@@ -91,7 +89,7 @@ class SlackBot:
     ) -> None:
         self._settings = settings
         self._db = db
-        self._pipeline = pipeline
+        self._inbox = inbox
         self._services = services
         self._people = people
         self._clients = clients
@@ -135,9 +133,8 @@ class SlackBot:
             app.router.add_get(REDIRECT_PATH, self.oauth_redirect)
 
     async def events(self, request: web.Request) -> web.Response:
-        if self._pipeline.store.overloaded:
+        if self._inbox.shedding():
             # Slack delivers an event again that is not answered 200: now, not after 3 s.
-            self._pipeline.metrics.shed.inc()
             return web.Response(status=503, headers={"Retry-After": "1"}, text="busy")
         body = await request.read()
         if not self._signed(body, request):
@@ -265,7 +262,7 @@ class SlackBot:
     async def _accept(self, event: InboundEvent) -> None:
         """Commit the event (raising means a 500, so Slack retries); the workers handle it
         after the ack."""
-        if not await self._pipeline.accept(event):
+        if not await self._inbox.accept(event):
             log.info("Ignoring redelivered Slack %s %s", event.kind, event.idempotency_key)
 
     def _who(self, team: str, user: str) -> PersonInfo:
@@ -275,7 +272,7 @@ class SlackBot:
     async def _person(self, client: AsyncWebClient, team: str, user: str) -> PersonInfo:
         return await self._people.person(client, team, user)
 
-    # What the pipeline asks of Slack around handling (bot.pipeline.InboundHooks).
+    # What the pipeline asks of Slack around handling (bot.kernel.ports.InboundHooks).
 
     async def enrich(self, event: InboundEvent) -> InboundEvent:
         """The sender's (and a forward's author's) name, time zone and language from

@@ -6,23 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
+from adapters.base import PlatformDeps
 from adapters.slack.app import EVENTS_PATH, SlackBot
 from adapters.slack.clients import SlackClients
 from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings, load_slack_settings
 from adapters.slack.translate import PLATFORM
 from adapters.slack.users import PeopleCache
-from bot.delivery import Sender
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from bot.kernel.ports import Sender
 
 log = logging.getLogger(__name__)
 OAUTH_STATE_SECONDS = 600
@@ -31,30 +28,30 @@ OAUTH_STATE_SECONDS = 600
 class SlackPlatform:
     name = PLATFORM
 
-    def __init__(self, runtime: Runtime, settings: SlackSettings) -> None:
+    def __init__(self, deps: PlatformDeps, settings: SlackSettings) -> None:
         self.settings = settings
         self.installations: AsyncSQLAlchemyInstallationStore | None = None
         state_store = None
         if settings.mode == "oauth":
             # The tables are created by the Alembic migration 0002, on the app's own engine.
             self.installations = AsyncSQLAlchemyInstallationStore(
-                client_id=settings.client_id or "", engine=runtime.engine
+                client_id=settings.client_id or "", engine=deps.engine
             )
             state_store = AsyncSQLAlchemyOAuthStateStore(
-                expiration_seconds=OAUTH_STATE_SECONDS, engine=runtime.engine
+                expiration_seconds=OAUTH_STATE_SECONDS, engine=deps.engine
             )
         self.clients = SlackClients(self.token_for, settings.base_url)
         self.bot = SlackBot(
             settings,
-            db=runtime.db,
-            pipeline=runtime.pipeline,
-            services=runtime.services,
+            db=deps.db,
+            inbox=deps.inbox,
+            services=deps.services,
             people=PeopleCache(),
             clients=self.clients,
             installation_store=self.installations,
             state_store=state_store,
         )
-        runtime.pipeline.hooks[PLATFORM] = self.bot
+        deps.inbox.add_hooks(PLATFORM, self.bot)
         self.sender: Sender = SlackSender(self.clients)
         self.socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -96,6 +93,6 @@ class SlackPlatform:
         await self.clients.close()
 
 
-def slack_platform(runtime: Runtime) -> SlackPlatform | None:
+def slack_platform(deps: PlatformDeps) -> SlackPlatform | None:
     settings = load_slack_settings()
-    return SlackPlatform(runtime, settings) if settings is not None else None
+    return SlackPlatform(deps, settings) if settings is not None else None

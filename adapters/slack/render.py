@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.i18n import Translator
-from bot.messages import Button, InputSpec, Menu, OutboundMessage, Section
+from bot.kernel.i18n import Translator
+from bot.kernel.outbound import Button, InputSpec, Menu, OutboundMessage, Section
 
 INPUT_PREFIX = "input:"
 # A menu is a static select; its options carry "<action id>|<value>" (Slack allows 150 chars).

@@ -20,9 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.clients import SlackClients
 from adapters.slack.render import message_payload
-from bot.delivery import RetryLaterError, UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
 
 log = logging.getLogger(__name__)
 METADATA_TYPE = "heatshield_outbox"

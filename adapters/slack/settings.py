@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigurationError
-from bot.settings import read_settings
+from bot.kernel.errors import ConfigurationError
+from bot.kernel.settings import read_settings
 
 DEFAULT_API_URL = "https://slack.com/api/"
 # What the bot needs, as the manifest asks for it (adapters/slack/manifest.json).

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from adapters.slack.render import ANSWER, CALLBACK_INPUT, CALLBACK_REQUEST, read_menu_choice
-from bot.errors import InvalidInputError
-from bot.events import (
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.events import (
     ActionEvent,
     ConversationRef,
     ForwardedMessage,
@@ -21,7 +21,7 @@ from bot.events import (
     MessageEvent,
     PersonInfo,
 )
-from bot.i18n import Translator
+from bot.kernel.i18n import Translator
 
 PLATFORM = "slack"
 TICKET = "ticket"

@@ -11,7 +11,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import PersonInfo
+from bot.kernel.events import PersonInfo
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 3600.0

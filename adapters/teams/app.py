@@ -27,10 +27,10 @@ from botframework.connector.auth import AuthenticationConstants, BotFrameworkAut
 from adapters.teams.identity import with_known_ids
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
-from bot.i18n import normalise_language, translate
-from bot.inbound import OverloadedError
-from bot.payloads import nested_too_deep
-from bot.pipeline import Pipeline
+from bot.kernel.errors import OverloadedError
+from bot.kernel.i18n import normalise_language, translate
+from bot.kernel.payloads import nested_too_deep
+from bot.kernel.ports import Inbox
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,13 @@ class TeamsEndpoint:
     def __init__(
         self,
         db: Database,
-        pipeline: Pipeline,
+        inbox: Inbox,
         authentication: BotFrameworkAuthentication,
         *,
         require_token: bool,
     ) -> None:
         self._db = db
-        self._pipeline = pipeline
+        self._inbox = inbox
         self._authentication = authentication
         # Without an app id there is nothing to check a token against: every request passes.
         self._require_token = require_token
@@ -115,9 +115,8 @@ class TeamsEndpoint:
         app.router.add_post(ROUTE, self.messages)
 
     async def messages(self, request: web.Request) -> web.Response:
-        if self._pipeline.store.overloaded:
+        if self._inbox.shedding():
             # Teams resends what is not answered 200; better now than after its time-out.
-            self._pipeline.metrics.shed.inc()
             return _busy()
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _error(415, "expected application/json")
@@ -194,7 +193,7 @@ class TeamsEndpoint:
             log.warning("Ignoring a Teams activity without a tenant id (%s)", activity.get("id"))
             return {}
         event = await with_known_ids(self._db, event, aad_object_id(activity))
-        if not await self._pipeline.accept(event):
+        if not await self._inbox.accept(event):
             log.info("Ignoring resent Teams activity %s", event.idempotency_key)
         return {}  # the workers handle it after the answer
 

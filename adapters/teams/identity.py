@@ -6,7 +6,7 @@ object id. Before an event is stored, its ids are mapped onto the person Heatshi
 
 from __future__ import annotations
 
-from bot.events import InboundEvent, MessageEvent, PersonInfo
+from bot.kernel.events import InboundEvent, MessageEvent, PersonInfo
 from storage.models import Person, Role
 from storage.repositories import Database, UnitOfWork
 

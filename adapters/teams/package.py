@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = (

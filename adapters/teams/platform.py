@@ -6,19 +6,16 @@ Without MICROSOFT_APP_ID the endpoint runs unauthenticated, for local testing, a
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from botframework.connector.auth import BotFrameworkAuthentication
 
+from adapters.base import PlatformDeps
 from adapters.teams.app import ROUTE, TeamsEndpoint, bot_authentication, token_source
 from adapters.teams.sender import TeamsSender
 from adapters.teams.settings import TeamsSettings, load_teams_settings
 from adapters.teams.translate import PLATFORM
-from bot.delivery import Sender
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from bot.kernel.ports import Sender
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +25,18 @@ class TeamsPlatform:
 
     def __init__(
         self,
-        runtime: Runtime,
+        deps: PlatformDeps,
         settings: TeamsSettings,
         *,
         authentication: BotFrameworkAuthentication | None = None,
     ) -> None:
         self.settings = settings
         bot_id = f"28:{settings.id}" if settings.id else None
-        self._sender = TeamsSender(runtime.db, token=token_source(settings), bot_id=bot_id)
+        self._sender = TeamsSender(deps.db, token=token_source(settings), bot_id=bot_id)
         self.sender: Sender = self._sender
         self._endpoint = TeamsEndpoint(
-            runtime.db,
-            runtime.pipeline,
+            deps.db,
+            deps.inbox,
             authentication or bot_authentication(settings),
             require_token=settings.authenticated,
         )
@@ -70,5 +67,5 @@ class TeamsPlatform:
         await self._sender.close()
 
 
-def teams_platform(runtime: Runtime) -> TeamsPlatform:
-    return TeamsPlatform(runtime, load_teams_settings())
+def teams_platform(deps: PlatformDeps) -> TeamsPlatform:
+    return TeamsPlatform(deps, load_teams_settings())

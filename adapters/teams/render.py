@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Button, Menu, OutboundMessage, Section
+from bot.kernel.outbound import Button, Menu, OutboundMessage, Section
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from adapters.teams.render import activity
 from adapters.teams.translate import DIRECT_PREFIX, PLATFORM
-from bot.delivery import RetryLaterError, UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
 from storage.models import InboundRecord, Person
 from storage.repositories import Database, UnitOfWork
 

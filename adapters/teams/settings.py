@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigurationError
-from bot.settings import read_settings
+from bot.kernel.errors import ConfigurationError
+from bot.kernel.settings import read_settings
 
 APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
 AppType = Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"]

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.events import (
+from bot.kernel.events import (
     ANY_CONTROL,
     MAX_ID,
     ActionEvent,

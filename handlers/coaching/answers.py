@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.events import MessageEvent
-from bot.messages import OutboundMessage
+from bot.kernel.events import MessageEvent
+from bot.kernel.outbound import OutboundMessage
 from handlers import outbox
 from handlers.context import Context, timezone_of
 from handlers.texts import day_text

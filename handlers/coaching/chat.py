@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from bot.errors import InvalidInputError
-from bot.events import ActionEvent, MessageEvent
-from bot.i18n import Translator
-from bot.messages import Button, Field, OutboundMessage, Section
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.events import ActionEvent, MessageEvent
+from bot.kernel.i18n import Translator
+from bot.kernel.outbound import Button, Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.audit import audit_refusal
 from handlers.coaching.contract import ContractSpec, parse_every, set_contract, validate, view

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bot.errors import InvalidInputError, NotFoundError
+from bot.kernel.errors import InvalidInputError, NotFoundError
+from bot.kernel.review_times import WEEKDAY_CODES, WEEKDAYS
 from handlers.coaching.timing import at_local, parse_clock
 from handlers.context import Services, timezone_of
 from handlers.people import ensure_person
-from handlers.schedule import WEEKDAY_CODES, WEEKDAYS
 from storage.coaching_models import CoachingContract, CoachingSession, Confidentiality
 from storage.models import Person, Role, Workspace
 from storage.repositories import UnitOfWork

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 from storage.coaching_models import CoachingContract, Confidentiality
 from storage.models import BacklogItem, Decision, Workspace
 from storage.repositories import UnitOfWork

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from bot.kernel.review_times import next_review, parse_review_times
 from handlers.coaching.digest import week_of
 from handlers.coaching.timing import (
     MORNING,
@@ -23,7 +24,6 @@ from handlers.coaching.timing import (
 )
 from handlers.context import language_of, timezone_of
 from handlers.intake import DECIDER_ROLES
-from handlers.schedule import next_review, parse_review_times
 from storage.coaching_models import CoachingContract, CoachingSession
 from storage.models import ItemStatus, Person, Workspace
 from storage.repositories import UnitOfWork

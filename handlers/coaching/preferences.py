@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import InvalidInputError
-from bot.settings import LANGUAGES
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.settings import LANGUAGES
 from handlers.coaching.timing import format_working_days, parse_quiet_hours, parse_working_days
 from handlers.people import ensure_person
 from storage.coaching_models import DesiredShare, PersonPreferences

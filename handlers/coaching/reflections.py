@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
+from bot.kernel.i18n import N_, Translator
 from handlers.coaching.digest import Digest
 
 THEME_QUESTIONS = {

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from bot.i18n import N_, Translator
-from bot.messages import Field, Image, OutboundMessage, Section
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.outbound import Field, Image, OutboundMessage, Section
 from handlers.cards import TYPE_NAMES
 from handlers.coaching.digest import Digest
 from storage.models import ItemType

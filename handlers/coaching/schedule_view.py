@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.kernel.review_times import next_review, parse_review_times
 from handlers.coaching.plan import plan
 from handlers.intake import DECIDER_ROLES
-from handlers.schedule import next_review, parse_review_times
 from storage.models import Workspace
 from storage.repositories import UnitOfWork
 

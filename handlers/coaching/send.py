@@ -7,9 +7,9 @@ import base64
 from collections import Counter
 from datetime import datetime, time, timedelta
 
-from bot.events import ConversationRef
-from bot.i18n import Translator
-from bot.messages import Field, Image, OutboundMessage, Section
+from bot.kernel.events import ConversationRef
+from bot.kernel.i18n import Translator
+from bot.kernel.outbound import Field, Image, OutboundMessage, Section
 from handlers import outbox
 from handlers.cards import item_card
 from handlers.coaching.digest import build_digest, week_bounds, week_of

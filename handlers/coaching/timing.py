@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import InvalidInputError
-from handlers.schedule import WEEKDAY_CODES, WEEKDAYS
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.review_times import WEEKDAY_CODES, WEEKDAYS
 
 DEFAULT_WORKING_DAYS = frozenset(range(5))  # Monday to Friday
 DEFAULT_QUIET = (time(18, 0), time(8, 0))

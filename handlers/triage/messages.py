@@ -5,7 +5,7 @@ They are gettext-style ids: the bot's catalog translates them; ``Reason.render``
 
 from __future__ import annotations
 
-from bot.i18n import N_
+from bot.kernel.i18n import N_
 
 EMPTY = N_("The request is empty")
 TRUNCATED = N_("Only the first {chars} characters were analysed")

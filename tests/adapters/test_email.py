@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.app import build_runtime, prepare
-from bot.clock import FakeClock
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import build_runtime, prepare
 from tests.handlers.coaching_support import contract, run_tick
 
 
@@ -37,6 +37,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def smtp_settings(monkeypatch: pytest.MonkeyPatch, port: int, sender: str | None = None) -> None:
+    """E-mail through the local SMTP server, configured as an operator would: the environment."""
+    monkeypatch.setenv("HEATSHIELD_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HEATSHIELD_SMTP_PORT", str(port))
+    monkeypatch.setenv("HEATSHIELD_SMTP_STARTTLS", "false")
+    if sender:
+        monkeypatch.setenv("HEATSHIELD_SMTP_FROM", sender)
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
@@ -48,16 +57,11 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 async def test_the_digest_reaches_an_outside_coach_by_email_with_the_chart_inline(
-    database_url: str, clock: FakeClock, smtp: tuple[Inbox, int]
+    database_url: str, clock: FakeClock, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox, port = smtp
-    settings = load_settings(
-        database_url=database_url,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_starttls=False,
-        smtp_from="heatshield@example.org",
-    )
+    smtp_settings(monkeypatch, port, sender="heatshield@example.org")
+    settings = load_settings(database_url=database_url)
     runtime = build_runtime(settings, clock=clock)
     await prepare(runtime, upgrade=False)
     await contract(runtime, coach=None, email="coach@example.org")
@@ -82,16 +86,14 @@ async def test_the_digest_reaches_an_outside_coach_by_email_with_the_chart_inlin
 
 
 async def test_an_unreachable_smtp_server_keeps_the_mail_for_later(
-    database_url: str, clock: FakeClock
+    database_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy import select
 
     from storage.models import OutboxMessage
 
-    settings = load_settings(
-        database_url=database_url, smtp_host="127.0.0.1", smtp_port=_free_port(),
-        smtp_starttls=False,
-    )  # fmt: skip
+    smtp_settings(monkeypatch, _free_port())
+    settings = load_settings(database_url=database_url)
     runtime = build_runtime(settings, clock=clock)
     await prepare(runtime, upgrade=False)
     await contract(runtime, coach=None, email="coach@example.org")

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from adapters.embeddings.client import EmbeddingsError, EndpointEmbedder
 from adapters.embeddings.settings import EmbeddingsSettings, load_embeddings_settings
-from bot.app import build_runtime, create_app, prepare
 from bot.cli import main
-from bot.clock import FakeClock
-from bot.errors import ConfigurationError
-from bot.events import ConversationRef, MessageEvent, PersonInfo
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.errors import ConfigurationError
+from bot.kernel.events import ConversationRef, MessageEvent, PersonInfo
+from bot.kernel.settings import load_settings
+from bot.runtime.app import build_runtime, create_app, prepare
 from handlers.triage import default_triager
 from handlers.triage.embedding import BUILTIN_MODEL
 from handlers.triage.service import COOLDOWN_SECONDS, TriageService

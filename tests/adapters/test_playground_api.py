@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.playground import Playground
@@ -206,8 +206,8 @@ async def test_an_unexpected_error_is_a_json_500_and_the_inbound_is_kept(
 async def test_healthz_says_503_when_the_database_is_unreachable(clock: object) -> None:
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.app import build_runtime, create_app
-    from bot.settings import load_settings
+    from bot.kernel.settings import load_settings
+    from bot.runtime.app import build_runtime, create_app
 
     unreachable = "postgresql+asyncpg://nobody@127.0.0.1:9/nothing"
     runtime = build_runtime(load_settings(database_url=unreachable))

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Page, expect
 
-from bot.app import Runtime, create_app
+from bot.runtime.app import Runtime, create_app
 from tests.browser import chromium
 
 pytestmark = [

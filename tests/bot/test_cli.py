@@ -77,9 +77,9 @@ def test_team_set_explains_bad_values(cli: CliRunner, option: list[str], problem
 
 
 async def _request_and_decide(database_url: str) -> None:
-    from bot.app import build_runtime, prepare
-    from bot.events import ActionEvent, ConversationRef, MessageEvent, PersonInfo
-    from bot.settings import load_settings
+    from bot.kernel.events import ActionEvent, ConversationRef, MessageEvent, PersonInfo
+    from bot.kernel.settings import load_settings
+    from bot.runtime.app import build_runtime, prepare
     from tests import state
 
     runtime = build_runtime(load_settings(database_url=database_url))

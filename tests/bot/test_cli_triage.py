@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.app import build_runtime, prepare
 from bot.cli import main
-from bot.events import ActionEvent, ConversationRef, MessageEvent, PersonInfo
-from bot.settings import load_settings
+from bot.kernel.events import ActionEvent, ConversationRef, MessageEvent, PersonInfo
+from bot.kernel.settings import load_settings
+from bot.runtime.app import build_runtime, prepare
 from handlers.triage import corpus
 
 FEATURE = (

@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.clock import FakeClock
-from bot.delivery import DeliveryWorker, RetryLaterError, UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.clock import FakeClock
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
+from bot.runtime.app import Runtime
+from bot.runtime.delivery import DeliveryWorker
 from handlers.outbox import new_outbox_row
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
@@ -291,7 +292,7 @@ async def test_a_failed_mark_is_tried_again_and_the_message_sent_once(
 
 
 async def test_the_pace_allows_a_burst_then_about_one_a_second() -> None:
-    from bot.pacing import BURST, Pacing
+    from bot.runtime.pacing import BURST, Pacing
 
     now = [100.0]
     slept: list[float] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from bot.i18n import _catalog, normalise_language, translate
+from bot.kernel.i18n import _catalog, normalise_language, translate
 from handlers.triage import messages as triage_messages
 
 ROOT = Path(__file__).resolve().parents[2]

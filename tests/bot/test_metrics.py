@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app import Runtime
-from bot.events import ConversationRef, MessageEvent, PersonInfo
+from bot.kernel.events import ConversationRef, MessageEvent, PersonInfo
+from bot.runtime.app import Runtime
 from tests.playground import Playground
 
 

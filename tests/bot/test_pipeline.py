@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import Runtime, build_runtime, prepare
-from bot.clock import FakeClock
-from bot.inbound import new_row
-from bot.pipeline import LEASE
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, prepare
+from bot.runtime.inbound import new_row
+from bot.runtime.pipeline import LEASE
 from handlers.triage import Candidate, Triager, TriageResult
 from storage.models import InboundRecord
 from tests import state

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime, build_runtime, prepare
-from bot.clock import FakeClock
-from bot.inbound import InboundStore, OverloadedError
-from bot.settings import load_settings
-from bot.workers import CLAIM_AHEAD
+from bot.kernel.clock import FakeClock
+from bot.kernel.errors import OverloadedError
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, prepare
+from bot.runtime.inbound import InboundStore
+from bot.runtime.workers import CLAIM_AHEAD
 from handlers.triage import Triager, Vectors
 from storage.models import InboundRecord, OutboxMessage
 from storage.repositories import Database
@@ -204,7 +205,7 @@ async def test_a_receiving_process_only_stores_and_a_working_one_handles(
     one that works picks the stored events up from the database."""
     from aiohttp.test_utils import TestServer
 
-    from bot.app import create_app
+    from bot.runtime.app import create_app
 
     receiving = build_runtime(load_settings(database_url=database_url, role="receive"), clock=clock)
     working = build_runtime(load_settings(database_url=database_url, role="work"), clock=clock)

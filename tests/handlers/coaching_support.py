@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from handlers.coaching.contract import ContractSpec, add_session, set_contract
 from handlers.coaching.preferences import PreferencesSpec, set_preferences
 from handlers.rhythm import TickReport, tick

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.app import Runtime, build_runtime, prepare
-from bot.clock import FakeClock
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, prepare
 from handlers.candidates import MIN_CAPACITY, SYNC_SECONDS, CandidateIndex, WorkspaceIndex
 from handlers.triage import duplicates
 from handlers.triage.types import TYPES, CandidatePool

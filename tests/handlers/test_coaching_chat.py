@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from tests import state
 from tests.handlers.coaching_support import contract, demo
 from tests.playground import Playground, button

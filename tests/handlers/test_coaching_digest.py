@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers.coaching.digest import build_digest
 from handlers.coaching.preferences import set_shares
 from tests import state

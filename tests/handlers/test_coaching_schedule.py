@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers.rhythm import tick
 from tests.handlers.coaching_support import contract, ledger, preferences, run_tick, session
 from tests.playground import Playground

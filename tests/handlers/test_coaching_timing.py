@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 from handlers.coaching.timing import (
     Availability,
     at_local,

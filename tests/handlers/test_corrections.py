@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import ItemStatus, ItemType, TriageCorrection, TriageLabel
 from tests import state
 from tests.playground import Playground

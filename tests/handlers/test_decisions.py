@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers.rhythm import tick
 from storage.models import ItemStatus
 from tests import state
@@ -317,7 +317,7 @@ async def test_two_deciders_clicking_at_once_make_one_decision(
 ) -> None:
     import asyncio
 
-    from bot.events import ActionEvent, ConversationRef, PersonInfo
+    from bot.kernel.events import ActionEvent, ConversationRef, PersonInfo
 
     await client.say("anna", INCIDENT)
     [item] = await state.items(runtime)

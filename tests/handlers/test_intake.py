@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from storage.models import ItemStatus, Source
 from tests import state
 from tests.playground import Playground

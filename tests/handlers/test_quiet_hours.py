@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers.rhythm import tick
 from tests import state
 from tests.handlers.coaching_support import contract, run_tick, session

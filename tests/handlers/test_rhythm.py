@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.kernel.review_times import latest_review, next_review, parse_review_times
+from bot.runtime.app import Runtime
 from handlers.rhythm import tick
-from handlers.schedule import latest_review, next_review, parse_review_times
 from handlers.team import TeamSpec, set_team
 from tests.playground import Playground
 
@@ -137,7 +137,7 @@ def test_latest_review_is_at_or_before_the_moment() -> None:
     ],
 )
 def test_bad_review_times_are_explained(spec: str, problem: str) -> None:
-    from bot.errors import InvalidInputError
+    from bot.kernel.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match=problem):
         parse_review_times(spec)

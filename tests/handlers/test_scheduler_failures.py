@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers.coaching import jobs, send
 from tests.handlers.coaching_support import contract, ledger, preferences, run_tick, session
 from tests.playground import Playground

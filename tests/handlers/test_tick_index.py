@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime
-from bot.clock import FakeClock
+from bot.kernel.clock import FakeClock
+from bot.runtime.app import Runtime
 from handlers import rhythm
 from handlers.coaching.jobs import CoachingReport
 from handlers.rhythm import LONGEST_WAIT, tick_workspace

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import Runtime, build_runtime, create_app, prepare
-from bot.clock import FakeClock
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, create_app, prepare
 from handlers.coaching.digest import build_digest, week_of
 from handlers.triage import Triager
 from handlers.triage.model import TriageModel
@@ -353,7 +353,7 @@ async def test_an_answer_and_a_correction_at_once_on_two_replicas_agree(
 ) -> None:
     import asyncio
 
-    from bot.events import ActionEvent, ConversationRef, PersonInfo
+    from bot.kernel.events import ActionEvent, ConversationRef, PersonInfo
 
     client, runtime = asking
     other = build_runtime(

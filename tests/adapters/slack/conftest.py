@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.settings import SlackSettings
-from bot.app import Runtime, create_app
+from bot.runtime.app import Runtime, create_app
 from handlers.team import TeamSpec, set_team
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -357,7 +357,7 @@ async def slack(
             runtime.services.defaults,
             runtime.services.clock.now(),
         )
-    platform = SlackPlatform(runtime, settings)
+    platform = SlackPlatform(runtime.platform_deps, settings)
     runtime.platforms.append(platform)
     runtime.senders[platform.name] = platform.sender
     app = create_app(runtime, background=False)

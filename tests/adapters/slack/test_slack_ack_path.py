@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import Runtime
-from bot.inbound import OverloadedError
+from bot.kernel.errors import OverloadedError
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.slack.conftest import ANNA, Slack, fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Runtime
-from bot.clock import FakeClock
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.clock import FakeClock
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
+from bot.runtime.app import Runtime
 from handlers import outbox
 from storage.models import OutboxMessage
 from tests.adapters.slack.conftest import TEAM, Slack
@@ -102,7 +102,7 @@ async def test_a_message_with_a_chart_uploads_it_to_the_same_channel(
 ) -> None:
     import base64
 
-    from bot.messages import Image
+    from bot.kernel.outbound import Image
 
     png = b"\x89PNG\r\n\x1a\n" + b"chart"
     conversation = ConversationRef(platform="slack", workspace=TEAM, channel="D0COACH")
@@ -126,7 +126,7 @@ async def test_a_failed_chart_upload_does_not_post_the_message_twice(
 ) -> None:
     import base64
 
-    from bot.messages import Image
+    from bot.kernel.outbound import Image
 
     slack.fake.failures["files.getUploadURLExternal"] = [
         (200, {"ok": False, "error": "not_allowed"}, {})

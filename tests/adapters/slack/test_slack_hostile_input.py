@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.slack.conftest import ANNA, Slack, fixture, with_event

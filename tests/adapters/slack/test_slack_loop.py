@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord, ItemStatus, Source
 from tests import state
 from tests.adapters.slack.conftest import (

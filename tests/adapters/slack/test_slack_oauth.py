@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.settings import SlackSettings
-from bot.app import Runtime, create_app
+from bot.runtime.app import Runtime, create_app
 from storage.models import InboundRecord, SlackBot, SlackInstallation, SlackOAuthState
 from tests.adapters.slack.conftest import SECRET, FakeSlack, Slack, fixture
 
@@ -28,7 +28,7 @@ async def oauth_slack(runtime: Runtime, fake_slack: FakeSlack) -> AsyncIterator[
         signing_secret=SECRET,
         api_url=fake_slack.url,
     )
-    platform = SlackPlatform(runtime, settings)
+    platform = SlackPlatform(runtime.platform_deps, settings)
     runtime.platforms.append(platform)
     runtime.senders[platform.name] = platform.sender
     async with TestClient(TestServer(create_app(runtime, background=False))) as http:

@@ -10,8 +10,8 @@ from adapters.slack.render import (
     message_payload,
     read_input_button,
 )
-from bot.i18n import Translator
-from bot.messages import Button, Field, InputSpec, OutboundMessage, Section
+from bot.kernel.i18n import Translator
+from bot.kernel.outbound import Button, Field, InputSpec, OutboundMessage, Section
 
 
 def item(number: int) -> Section:

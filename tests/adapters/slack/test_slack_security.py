@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.slack.conftest import Slack, fixture, signed

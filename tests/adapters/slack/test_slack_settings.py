@@ -12,8 +12,8 @@ from adapters.slack import translate
 from adapters.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from adapters.slack.platform import slack_platform
 from adapters.slack.settings import BOT_SCOPES, load_slack_settings
-from bot.app import Runtime
-from bot.errors import ConfigurationError
+from bot.kernel.errors import ConfigurationError
+from bot.runtime.app import Runtime
 
 MANIFEST = Path(__file__).parents[3] / "adapters" / "slack" / "manifest.json"
 
@@ -23,7 +23,7 @@ def test_without_slack_variables_slack_is_not_configured() -> None:
 
 
 async def test_the_factory_builds_nothing_without_settings(runtime: Runtime) -> None:
-    assert slack_platform(runtime) is None
+    assert slack_platform(runtime.platform_deps) is None
 
 
 async def test_the_factory_reads_the_environment(
@@ -33,7 +33,7 @@ async def test_the_factory_reads_the_environment(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
 
-    platform = slack_platform(runtime)
+    platform = slack_platform(runtime.platform_deps)
 
     assert platform is not None
     assert platform.settings.mode == "single"

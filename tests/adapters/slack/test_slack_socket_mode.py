@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.settings import SlackSettings
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from handlers.team import TeamSpec, set_team
 from storage.models import InboundRecord
 from tests import state
@@ -97,7 +97,7 @@ async def test_socket_mode_connects_acks_an_envelope_and_handles_it(
         spec = TeamSpec(platform="slack", workspace=TEAM, po=PO)
         await set_team(uow, spec, runtime.services.defaults, runtime.services.clock.now())
     settings = SlackSettings(bot_token=TOKEN, app_token=APP_TOKEN, api_url=fake_slack.url)
-    platform = SlackPlatform(runtime, settings)
+    platform = SlackPlatform(runtime.platform_deps, settings)
     runtime.senders[platform.name] = platform.sender
     try:
         await platform.start()

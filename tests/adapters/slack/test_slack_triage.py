@@ -8,7 +8,7 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from handlers.triage import Triager
 from handlers.triage.model import TriageModel
 from storage.models import ItemType

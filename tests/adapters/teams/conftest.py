@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import Runtime, create_app
+from bot.runtime.app import Runtime, create_app
 from handlers.team import TeamSpec, set_team
 
 FIXTURES = Path(__file__).parent / "fixtures"

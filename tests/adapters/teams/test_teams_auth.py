@@ -19,9 +19,9 @@ from jwt.algorithms import RSAAlgorithm
 from adapters.teams.app import bot_authentication
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.settings import load_teams_settings
-from bot.app import Runtime, build_runtime, create_app
-from bot.clock import FakeClock
-from bot.settings import load_settings
+from bot.kernel.clock import FakeClock
+from bot.kernel.settings import load_settings
+from bot.runtime.app import Runtime, build_runtime, create_app
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.teams.conftest import FakeConnector, activity
@@ -101,7 +101,7 @@ async def secured(runtime: Runtime, openid: OpenIdServer) -> AsyncIterator[TestC
     """The Teams endpoint with an app id, checking tokens against the local keys."""
     settings = load_teams_settings(id=APP_ID, password="secret", type="MultiTenant")
     platform = TeamsPlatform(
-        runtime,
+        runtime.platform_deps,
         settings,
         authentication=bot_authentication(settings, openid_metadata_url=openid.metadata_url),
     )

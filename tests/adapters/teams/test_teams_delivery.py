@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from adapters.teams.sender import TeamsSender
-from bot.app import Runtime
-from bot.clock import FakeClock
-from bot.delivery import RetryLaterError, UndeliverableError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
+from bot.kernel.clock import FakeClock
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
+from bot.runtime.app import Runtime
 from storage.models import OutboxMessage
 from tests.adapters.teams.conftest import ANNA_CHAT, TENANT, FakeConnector, Teams, activity
 

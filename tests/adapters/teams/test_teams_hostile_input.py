@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.teams.conftest import Teams, activity

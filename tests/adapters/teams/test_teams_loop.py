@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord, ItemStatus, OutboxMessage, Person, Source
 from tests import state
 from tests.adapters.teams.conftest import (

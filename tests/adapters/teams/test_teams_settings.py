@@ -9,9 +9,9 @@ import pytest
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.render import activity as render_activity
 from adapters.teams.settings import load_teams_settings
-from bot.app import Runtime
-from bot.errors import ConfigurationError
-from bot.messages import Button, Field, InputSpec, OutboundMessage, Section
+from bot.kernel.errors import ConfigurationError
+from bot.kernel.outbound import Button, Field, InputSpec, OutboundMessage, Section
+from bot.runtime.app import Runtime
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_good_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_without_an_app_id_the_start_warns_that_it_is_unauthenticated(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    platform = TeamsPlatform(runtime, load_teams_settings())
+    platform = TeamsPlatform(runtime.platform_deps, load_teams_settings())
 
     with caplog.at_level(logging.WARNING, logger="adapters.teams.platform"):
         await platform.start()
@@ -76,7 +76,7 @@ async def test_with_an_app_id_the_start_does_not_warn(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = load_teams_settings(id="app", password="p")
-    platform = TeamsPlatform(runtime, settings)
+    platform = TeamsPlatform(runtime.platform_deps, settings)
 
     with caplog.at_level(logging.INFO, logger="adapters.teams.platform"):
         await platform.start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from handlers.triage import Triager
 from handlers.triage.model import TriageModel
 from storage.models import ItemType

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import InboundRecord
 from tests import state
 from tests.adapters.teams.conftest import Teams, activity
@@ -45,7 +45,7 @@ def test_a_card_for_a_huge_request_stays_under_teams_size_limit() -> None:
     import json
 
     from adapters.teams.render import adaptive_card
-    from bot.messages import Field, OutboundMessage, Section
+    from bot.kernel.outbound import Field, OutboundMessage, Section
 
     huge = "x" * 20_000
     sections = tuple(
@@ -61,7 +61,7 @@ def test_a_markdown_link_in_a_request_does_not_become_a_link_on_the_card() -> No
     import json
 
     from adapters.teams.render import adaptive_card
-    from bot.messages import Field, OutboundMessage, Section
+    from bot.kernel.outbound import Field, OutboundMessage, Section
 
     sneaky = "Please fix [SSO login](https://evil.example)"
     card = adaptive_card(

@@ -11,7 +11,7 @@ import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from handlers.context import Services
 from handlers.rhythm import tick
 from storage.repositories import Database

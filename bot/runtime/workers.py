@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.pipeline import EVENT_ADAPTER, Pipeline, message_text
+from bot.runtime.pipeline import EVENT_ADAPTER, Pipeline, message_text
 from storage.models import InboundRecord
 
 log = logging.getLogger(__name__)

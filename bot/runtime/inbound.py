@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clock import Clock
-from bot.errors import HeatshieldError
-from bot.events import InboundEvent
+from bot.kernel.clock import Clock
+from bot.kernel.errors import OverloadedError
+from bot.kernel.events import InboundEvent
 from storage.models import InboundStatus
 from storage.repositories import Database
 
@@ -29,14 +29,6 @@ MAX_BATCH = 400
 # A commit that has not finished after this long: the database is struggling; shed new work
 # rather than let acks pile up behind it past the platforms' time-outs.
 STALLED_SECONDS = 1.5
-
-
-class OverloadedError(HeatshieldError):
-    """Too much is waiting to be stored; ask the platform to deliver it again later."""
-
-    def __init__(self, retry_after: int = 1) -> None:
-        super().__init__(f"overloaded; retry after {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass

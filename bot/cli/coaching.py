@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from bot.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 from handlers.people import find_workspace
 
 
@@ -173,7 +173,7 @@ def people_set(
 def digest_command(workspace: str, platform: str | None, week: str, out: Path) -> None:
     """Write the coach's digest of a week as digest.json, digest.html and chart.png."""
     from adapters.email.render import message_html
-    from bot.i18n import Translator
+    from bot.kernel.i18n import Translator
     from handlers.coaching.contract import contract_of
     from handlers.coaching.digest import build_digest, parse_week
     from handlers.coaching.report import digest_chart, digest_message

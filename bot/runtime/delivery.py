@@ -16,14 +16,14 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
 
-from bot.clock import Clock
-from bot.errors import HeatshieldError
-from bot.events import ConversationRef
-from bot.messages import OutboundMessage
-from bot.metrics import Metrics
-from bot.pacing import Pacing
+from bot.kernel.clock import Clock
+from bot.kernel.errors import RetryLaterError, UndeliverableError
+from bot.kernel.events import ConversationRef
+from bot.kernel.outbound import OutboundMessage
+from bot.kernel.ports import Reconciling, Sender
+from bot.runtime.metrics import Metrics
+from bot.runtime.pacing import Pacing
 from storage.models import OutboxMessage
 from storage.repositories import Database, UnitOfWork
 
@@ -38,52 +38,6 @@ SEND_TIME = timedelta(seconds=30)
 # Marking a message sent is tried again this long (a database that blips) before the lease
 # is left to run out, after which the message is looked for before it is sent again.
 MARK_RETRIES = (0.2, 1.0, 3.0)
-
-
-class Sender(Protocol):
-    """What an adapter offers the worker: post a message, or rewrite one it posted."""
-
-    async def send(self, conversation: ConversationRef, message: OutboundMessage) -> str:
-        """Post the message; return the platform's reference to it (for later updates)."""
-        ...
-
-    async def update(
-        self, conversation: ConversationRef, delivered_ref: str, message: OutboundMessage
-    ) -> None: ...
-
-
-@runtime_checkable
-class Reconciling(Protocol):
-    """A sender that can tell whether a message (by its `delivery_key`) already went out."""
-
-    async def find(
-        self, conversation: ConversationRef, message: OutboundMessage, since: datetime
-    ) -> str | None:
-        """The delivered reference of the message, if the platform has it."""
-        ...
-
-
-class RetryLaterError(HeatshieldError):
-    """The platform could not take the message now; try again (after `retry_after` seconds).
-    `rate_limited`: the platform said "too many" (429), for the whole workspace. `maybe_sent`:
-    the request went out but no answer came back (a time-out), so it may have arrived."""
-
-    def __init__(
-        self,
-        problem: str,
-        retry_after: float | None = None,
-        *,
-        rate_limited: bool = False,
-        maybe_sent: bool = False,
-    ) -> None:
-        super().__init__(problem)
-        self.retry_after = retry_after
-        self.rate_limited = rate_limited
-        self.maybe_sent = maybe_sent
-
-
-class UndeliverableError(HeatshieldError):
-    """The platform refused the message for good (a deleted channel, a revoked token)."""
 
 
 @dataclass

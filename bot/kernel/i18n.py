@@ -1,7 +1,7 @@
 """The message catalog: every text a person reads, in English and Dutch.
 
 Message ids are the English texts (gettext style) with str.format placeholders; the Dutch
-translations live in bot/locale/nl/LC_MESSAGES/heatshield.po and are read with Babel.
+translations live in bot/kernel/locale/nl/LC_MESSAGES/heatshield.po and are read with Babel.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.settings import LANGUAGES
+from bot.kernel.settings import LANGUAGES
 
 log = logging.getLogger(__name__)
 DOMAIN = "heatshield"

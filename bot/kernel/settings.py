@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigurationError, InvalidInputError
+from bot.kernel.errors import ConfigurationError, InvalidInputError
+from bot.kernel.review_times import parse_review_times
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./heatshield.db"
 LANGUAGES = ("en", "nl")
@@ -46,15 +47,6 @@ class Settings(BaseSettings):
     stop_grace_seconds: float = Field(default=15.0, ge=0, le=600)
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
-    # E-mail, for a coach outside the workspace: off while no SMTP host is set.
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_from: str = "heatshield@localhost"
-    smtp_starttls: bool = True
-    smtp_ssl: bool = False
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("default_language")
     @classmethod
@@ -75,8 +67,6 @@ class Settings(BaseSettings):
     @field_validator("default_review_times")
     @classmethod
     def _review_times(cls, value: str) -> str:
-        from handlers.schedule import parse_review_times
-
         try:
             parse_review_times(value)
         except InvalidInputError as exc:

@@ -15,19 +15,17 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.email.platform import email_platform
+from adapters.base import Platform, PlatformDeps
 from adapters.embeddings.client import endpoint_from_environment
-from adapters.playground.platform import playground_platform
-from adapters.slack.platform import slack_platform
-from adapters.teams.platform import teams_platform
-from bot.clock import Clock, SystemClock
-from bot.delivery import DeliveryWorker, Sender
-from bot.metrics import CONTENT_TYPE, Metrics
-from bot.pipeline import Pipeline
-from bot.platforms import Platform, PlatformFactory
-from bot.scheduler import Scheduler
-from bot.settings import Settings, load_settings
-from bot.workers import Workers
+from adapters.registry import PLATFORMS
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.ports import Sender
+from bot.kernel.settings import Settings, load_settings
+from bot.runtime.delivery import DeliveryWorker
+from bot.runtime.metrics import CONTENT_TYPE, Metrics
+from bot.runtime.pipeline import Pipeline
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.workers import Workers
 from handlers.context import Defaults, Services
 from handlers.team import seed_demo
 from handlers.triage import Triager, default_triager
@@ -37,14 +35,6 @@ from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
-
-# Every platform this server can speak; each mounts only when it is configured.
-PLATFORMS: tuple[PlatformFactory, ...] = (
-    playground_platform,
-    email_platform,
-    teams_platform,
-    slack_platform,
-)
 
 
 @dataclass
@@ -60,6 +50,7 @@ class Runtime:
     scheduler: Scheduler
     workers: Workers
     store_engine: AsyncEngine
+    platform_deps: PlatformDeps  # what each adapter was built from (tests build more)
     senders: dict[str, Sender] = field(default_factory=dict)
     platforms: list[Platform] = field(default_factory=list)
 
@@ -108,11 +99,13 @@ def build_runtime(
     workers = Workers(pipeline, count=settings.workers, prefetch=services.triage.prefetch)
     pipeline.on_stored = workers.wake
     scheduler = Scheduler(db, services, settings.scheduler_tick_seconds, metrics)
+    deps = PlatformDeps(settings, engine, db, services, pipeline, worker.deliver_due)
     runtime = Runtime(
-        settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, senders
-    )
+        settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, deps,
+        senders,
+    )  # fmt: skip
     for factory in PLATFORMS:
-        platform = factory(runtime)
+        platform = factory(deps)
         if platform is not None:
             runtime.platforms.append(platform)
             senders[platform.name] = platform.sender

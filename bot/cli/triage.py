@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from bot.errors import HeatshieldError
+from bot.kernel.errors import HeatshieldError
 
 
 class FileOrCommand(click.Group):
@@ -71,7 +71,7 @@ def _read_json_lines(file: Path) -> list[Any]:
 
 def _engine() -> tuple[Any, Any, Any]:
     """The triager live intake uses, with the embeddings endpoint when one is configured."""
-    from bot.app import configured_triager
+    from bot.runtime.app import configured_triager
     from handlers.triage.service import TriageService
 
     try:
@@ -142,7 +142,7 @@ def triage_train(corpora: tuple[Path, ...], out: Path) -> None:
 @triage.command("info")
 def triage_info() -> None:
     """The model in use: its version, training data, thresholds and embedder."""
-    from bot.app import configured_triager
+    from bot.runtime.app import configured_triager
 
     try:
         triager, remote = configured_triager()

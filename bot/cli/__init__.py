@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_coaching import COMMANDS as COACHING_COMMANDS
-from bot.cli_triage import COMMANDS as TRIAGE_COMMANDS
-from bot.errors import HeatshieldError
-from bot.settings import Settings, load_settings
+from bot.cli.coaching import COMMANDS as COACHING_COMMANDS
+from bot.cli.triage import COMMANDS as TRIAGE_COMMANDS
+from bot.kernel.errors import HeatshieldError
+from bot.kernel.settings import Settings, load_settings
 
 T = TypeVar("T")
 HTTP_SHUTDOWN_SECONDS = 5.0
@@ -63,7 +63,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Upgrade the database and serve the bot, the playground and the platform endpoints."""
     from aiohttp import web
 
-    from bot.app import build_runtime, create_app, prepare
+    from bot.runtime.app import build_runtime, create_app, prepare
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
@@ -179,7 +179,7 @@ def team_set(
 
 def with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
     """Run an action that opens its own transactions, against the configured database."""
-    from bot.app import build_runtime, prepare
+    from bot.runtime.app import build_runtime, prepare
 
     settings = settings_or_exit()
 
@@ -198,7 +198,7 @@ def with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
 
 def with_database(action: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run one transaction against the configured (and upgraded) database."""
-    from bot.app import build_runtime, prepare
+    from bot.runtime.app import build_runtime, prepare
 
     settings = settings_or_exit()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 
 WEEKDAYS = {
     "mon": 0, "monday": 0, "ma": 0, "maandag": 0,

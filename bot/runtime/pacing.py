@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
-from bot.events import ConversationRef
+from bot.kernel.clock import Clock
+from bot.kernel.events import ConversationRef
 
 BURST = 5
 PROBE_WAIT = timedelta(seconds=1)

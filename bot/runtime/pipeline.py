@@ -1,11 +1,11 @@
 """From a neutral event to a committed change: stored first, then handled exactly once.
 
 Acked means stored: adapters call ``accept`` before they acknowledge the platform; the stored
-inbound table is the queue the workers (bot/workers.py) claim from, in order per conversation.
-Each claimed inbound is handled in one transaction (its change and the outbox rows it writes);
-a failure that is not its content's fault (a lost connection, a time-out, a restart) gives it
-back to be tried again with backoff, so the person hears one answer once it works. Only input
-that can never be handled is given up, with a polite reply.
+inbound table is the queue the workers (bot/runtime/workers.py) claim from, in order per
+conversation. Each claimed inbound is handled in one transaction (its change and the outbox
+rows it writes); a failure that is not its content's fault (a lost connection, a time-out, a
+restart) gives it back to be tried again with backoff, so the person hears one answer once it
+works. Only input that can never be handled is given up, with a polite reply.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Protocol
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from bot.errors import InvalidInputError
-from bot.events import InboundEvent, MessageEvent
-from bot.i18n import normalise_language, translate
-from bot.inbound import InboundStore, OverloadedError
-from bot.messages import OutboundMessage
-from bot.metrics import Metrics
+from bot.kernel.errors import InvalidInputError, OverloadedError
+from bot.kernel.events import InboundEvent, MessageEvent
+from bot.kernel.i18n import normalise_language, translate
+from bot.kernel.outbound import OutboundMessage
+from bot.kernel.ports import InboundHooks
+from bot.runtime.inbound import InboundStore
+from bot.runtime.metrics import Metrics
 from handlers.context import Context, Services
 from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
@@ -45,15 +45,6 @@ LEASE = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=24)
 # What the content itself gets wrong: trying again cannot help.
 PERMANENT = (ValidationError, TriageInputError, InvalidInputError)
-
-
-class InboundHooks(Protocol):
-    """What a platform adds around handling: the sender's details fetched after the ack
-    (``enrich``), and what it shows once an event was handled (``handled``)."""
-
-    async def enrich(self, event: InboundEvent) -> InboundEvent: ...
-
-    async def handled(self, event: InboundEvent) -> None: ...
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -80,6 +71,17 @@ class Pipeline:
         self.store = InboundStore(store_db or db, services.clock)
         self.hooks: dict[str, InboundHooks] = {}
         self.on_stored: Callable[[], None] = lambda: None
+
+    def add_hooks(self, platform: str, hooks: InboundHooks) -> None:
+        self.hooks[platform] = hooks
+
+    def shedding(self) -> bool:
+        """Whether an event arriving now should be refused (503, delivered again later)
+        rather than wait too long to be stored; each refusal is counted."""
+        if not self.store.overloaded:
+            return False
+        self.metrics.shed.inc()
+        return True
 
     async def accept(self, event: InboundEvent) -> bool:
         """Commit the raw inbound; False when the same inbound was accepted before (unless its

@@ -24,16 +24,19 @@ run: $(STAMP)
 	$(BIN)/heatshield db upgrade
 	$(BIN)/heatshield serve
 
-## test: set up with the test extras, lint, type-check and run the suite on SQLite and PostgreSQL
+## test: set up with the test extras, lint, type-check, check the import contracts (the floors)
+## and run the suite on SQLite and PostgreSQL
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .

@@ -9,15 +9,9 @@ from typing import Any
 
 import click
 
+from bot.cli.common import with_database
 from bot.kernel.errors import InvalidInputError
 from handlers.people import find_workspace
-
-
-def _database(action: Any) -> Any:
-    from bot.cli import with_database
-
-    return with_database(action)
-
 
 WORKSPACE = click.option("--workspace", required=True, help="The workspace's external id.")
 PLATFORM = click.option("--platform", default=None, help="Needed when the id is on two platforms.")
@@ -77,7 +71,7 @@ def coaching_set(
         contract = await set_contract(uow, runtime.services, ws, spec)
         return (await view(uow, contract)).__dict__
 
-    click.echo(json.dumps(_database(apply), indent=2))
+    click.echo(json.dumps(with_database(apply), indent=2))
 
 
 @coaching.group("session")
@@ -104,7 +98,7 @@ def session_add(workspace: str, platform: str | None, at: str, scope: str | None
         session = await add_session(uow, runtime.services, ws, starts_at, scope)
         return f"Session {session.id} planned at {session.starts_at.isoformat()}"
 
-    click.echo(_database(apply))
+    click.echo(with_database(apply))
 
 
 @coaching.command("shares")
@@ -125,7 +119,7 @@ def coaching_shares(workspace: str, platform: str | None, shares: tuple[str, ...
         await set_shares(uow, ws, wanted)
         return ", ".join(f"{group} {percent}%" for group, percent in wanted.items())
 
-    click.echo(_database(apply))
+    click.echo(with_database(apply))
 
 
 @click.group()
@@ -162,7 +156,7 @@ def people_set(
         person = await set_preferences(uow, ws, user, spec, runtime.services.clock.now())
         return f"{person.platform_user_id}: updated"
 
-    click.echo(_database(apply))
+    click.echo(with_database(apply))
 
 
 @click.command("digest")
@@ -194,7 +188,7 @@ def digest_command(workspace: str, platform: str | None, week: str, out: Path) -
         page = message_html(digest_message(tr, digest, chart), "chart.png")
         return digest.to_json(), page, chart
 
-    figures, page, chart = _database(build)
+    figures, page, chart = with_database(build)
     out.mkdir(parents=True, exist_ok=True)
     (out / "digest.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     (out / "digest.html").write_text(page, encoding="utf-8")
@@ -220,7 +214,7 @@ def schedule_list(workspace: str, platform: str | None, days: int, as_json: bool
         ws = await find_workspace(uow, workspace, platform)
         return await planned_rows(uow, ws, runtime.services.clock.now(), days)
 
-    rows = _database(collect)
+    rows = with_database(collect)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

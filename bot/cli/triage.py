@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from bot.cli.common import with_database, with_runtime
 from bot.kernel.errors import HeatshieldError
 
 
@@ -171,7 +172,6 @@ def triage_info() -> None:
 @click.option("--platform", default=None, help="Needed when the id is on two platforms.")
 def triage_labels(workspace: str, platform: str | None) -> None:
     """The workspace's own labels (the PO's corrections) as corpus lines, to train with."""
-    from bot.cli import with_database
     from handlers.people import find_workspace
 
     async def collect(uow: Any, _: Any) -> list[dict[str, Any]]:
@@ -204,7 +204,6 @@ def triage_labels(workspace: str, platform: str | None) -> None:
 def triage_reembed(workspace: str | None, platform: str | None) -> None:
     """Compute the stored embeddings again with the embedder now configured (after switching
     to or from an embeddings endpoint), so that old and new requests compare."""
-    from bot.cli import with_runtime
     from handlers.triage_admin import reembed
 
     async def go(runtime: Any) -> tuple[int, str]:

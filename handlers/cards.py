@@ -8,7 +8,7 @@ from babel.numbers import format_decimal
 
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Button, Field, InputSpec, Menu, OutboundMessage, Section
-from handlers.triage.messages import LATER as LATER_REASONS
+from handlers.triage.reason_texts import LATER as LATER_REASONS
 from storage.models import BacklogItem, ItemType, Source
 
 TYPE_NAMES = {

@@ -20,7 +20,7 @@ from handlers.context import Context
 from handlers.intake import alert_deciders
 from handlers.items import add_reason
 from handlers.registry import on_action
-from handlers.triage import messages as m
+from handlers.triage import reason_texts as m
 from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemType
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from handlers.context import Context
 from handlers.decisions import load_undecided
 from handlers.items import add_reason
 from handlers.registry import on_action
-from handlers.triage import messages as m
+from handlers.triage import reason_texts as m
 from storage.models import BacklogItem, ItemType, TriageCorrection, TriageLabel
 
 log = logging.getLogger(__name__)

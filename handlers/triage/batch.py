@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
 from handlers.triage import budget
-from handlers.triage import messages as m
+from handlers.triage import reason_texts as m
 from handlers.triage.triager import Triager, Vectors, default_triager
 from handlers.triage.types import Candidate, Reason, TriageInputError, TriageResult
 

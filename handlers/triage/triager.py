@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from handlers.triage import duplicates, features, neighbours, signals, text
-from handlers.triage import messages as m
+from handlers.triage import reason_texts as m
 from handlers.triage.embedding import BuiltinEmbedder, Matrix, builtin
 from handlers.triage.model import SHIPPED, TriageModel
 from handlers.triage.types import (

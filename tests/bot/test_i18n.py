@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from bot.kernel.i18n import _catalog, normalise_language, translate
-from handlers.triage import messages as triage_messages
+from handlers.triage import reason_texts as triage_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"t": None, "N_": None, "translate": (2,)}

@@ -59,7 +59,7 @@ faults: $(TEST_STAMP)
 
 ## messages: extract the catalog's texts from the code and merge them into the nl catalog
 messages: $(TEST_STAMP)
-	$(BIN)/pybabel extract --no-location --omit-header -k t -k N_ -k translate:2 \
+	$(BIN)/pybabel extract --no-location --omit-header -k t -k N_ -k translate:2 -k n:1,2 -k translate_plural:2,3 \
 		--sort-output -o $(VENV)/heatshield.pot bot handlers adapters
 	$(BIN)/pybabel update --no-fuzzy-matching -w 100 \
 		-i $(VENV)/heatshield.pot -d bot/kernel/locale -D heatshield -l nl

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import format_decimal
-
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Button, Field, InputSpec, Menu, OutboundMessage, Section
 from handlers.triage.reason_texts import LATER as LATER_REASONS
@@ -50,8 +48,9 @@ CHECK_NAMES = {
     ("duplicate", "same"): N_("The same as #{id}? Yes"),
     ("duplicate", "other"): N_("The same as #{id}? No, something else"),
 }
-# Reason values shown as numbers, in the reader's notation (0.84 or 0,84).
+# Reason values shown as numbers, in the reader's notation (0.84 or 0,84; 5,000 or 5.000).
 NUMBER_PARAMS = frozenset({"p", "score"})
+WHOLE_NUMBER_PARAMS = frozenset({"chars"})
 STATUS_NAMES = {
     "queued": N_("waiting for the PO"),
     "needs_info": N_("waiting for more information"),
@@ -186,11 +185,12 @@ def translate_reason(tr: Translator, reason: object) -> str:
 def _reason_value(tr: Translator, key: str, value: object) -> object:
     if key == "type" and value in TYPE_NOUNS:
         return tr.t(TYPE_NOUNS[ItemType(str(value))])
-    if key in NUMBER_PARAMS:
+    if key in NUMBER_PARAMS or key in WHOLE_NUMBER_PARAMS:
         try:
-            return format_decimal(float(str(value)), "0.00", locale=tr.language)
+            number = float(str(value))
         except ValueError:
             return value
+        return tr.number(number, digits=2 if key in NUMBER_PARAMS else 0)
     return value
 
 

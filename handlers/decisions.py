@@ -243,7 +243,10 @@ async def decline(event: ActionEvent, ctx: Context) -> None:
         await outbox.answer(
             ctx,
             event,
-            ctx.tr.t("Please keep the reason under {limit} characters.", limit=MAX_REASON_LENGTH),
+            ctx.tr.t(
+                "Please keep the reason under {limit} characters.",
+                limit=ctx.tr.number(MAX_REASON_LENGTH),
+            ),
         )
         return
     item = await load_undecided(event, ctx)

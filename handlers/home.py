@@ -38,7 +38,11 @@ async def queue_sections(ctx: Context, tr: Translator) -> list[Section]:
         return [Section(title=tr.t("Triage queue"), text=tr.t("The triage queue is empty."))]
     heading = Section(
         title=tr.t("Triage queue"),
-        text=tr.t("{count} requests waiting for a decision.", count=len(items)),
+        text=tr.n(
+            "{count} request waiting for a decision.",
+            "{count} requests waiting for a decision.",
+            len(items),
+        ),
     )
     shown = items[:HOME_QUEUE]
     cards = [item_section(tr, item, await duplicate_of(ctx, item)) for item in shown]

@@ -27,24 +27,28 @@ def data_question(tr: Translator, digest: Digest) -> str | None:
     declined = digest.decisions.get("decline", 0)
     if declined and digest.shares:
         top = max(digest.shares, key=lambda share: share.requests)
-        return tr.t(
+        return tr.n(
+            "You declined {count} request, {share}% of the week's requests came from {group}. "
+            "How did you explain your decision?",
             "You declined {count} requests, {share}% of the week's requests came from {group}. "
             "How did you explain your decisions?",
-            count=declined,
-            share=top.request_share,
+            declined,
+            share=tr.number(top.request_share, digits=1),
             group=top.group,
         )
     back_door = digest.by_source.get("back_door", 0)
     if back_door:
-        return tr.t(
+        return tr.n(
+            "{count} request reached the team through the back door. "
+            "How will you steer it to the front door?",
             "{count} requests reached the team through the back door. "
             "How will you steer them to the front door?",
-            count=back_door,
+            back_door,
         )
     if digest.median_hours_to_decision and digest.median_hours_to_decision > 72:
         return tr.t(
             "Requests waited {hours} hours for a decision (median). What held them up?",
-            hours=digest.median_hours_to_decision,
+            hours=tr.number(digest.median_hours_to_decision, digits=1),
         )
     return None
 

@@ -93,7 +93,7 @@ def _png(figure: Figure) -> bytes:
 def digest_message(tr: Translator, digest: Digest, chart: bytes) -> OutboundMessage:
     """The digest for the coach in chat: the figures as sections, the chart as an image."""
     median = (
-        tr.t("{hours} hours", hours=digest.median_hours_to_decision)
+        tr.t("{hours} hours", hours=tr.number(digest.median_hours_to_decision, digits=1))
         if digest.median_hours_to_decision is not None
         else tr.t("no decisions yet")
     )
@@ -119,8 +119,8 @@ def digest_message(tr: Translator, digest: Digest, chart: bytes) -> OutboundMess
                     label=share.group,
                     value=tr.t(
                         "{requests}% of requests, {approvals}% of approvals (desired: {desired})",
-                        requests=share.request_share,
-                        approvals=share.approval_share,
+                        requests=tr.number(share.request_share, digits=1),
+                        approvals=tr.number(share.approval_share, digits=1),
                         desired=f"{share.desired}%" if share.desired is not None else "—",
                     ),
                 )

@@ -231,27 +231,40 @@ async def _evaluation_message(
     for week in series:
         total.update(received=week.received, back_door=week.back_door,
                      approved=week.approved, declined=week.declined)  # fmt: skip
-    text = tr.t(
-        "The coaching trajectory is complete: a look back over {weeks} weeks. "
-        "{received} requests came in, {back_door} of them through the back door; "
-        "{approved} were approved and {declined} declined.",
-        weeks=len(series),
-        **{key: str(total[key]) for key in ("received", "back_door", "approved", "declined")},
+    looked_back = tr.n(
+        "The coaching trajectory is complete: a look back over {count} week.",
+        "The coaching trajectory is complete: a look back over {count} weeks.",
+        len(series),
     )
+    figures = tr.n(
+        "{count} request came in ({back_door} through the back door); "
+        "{approved} approved and {declined} declined.",
+        "{count} requests came in, {back_door} of them through the back door; "
+        "{approved} were approved and {declined} declined.",
+        total["received"],
+        **{key: tr.number(total[key]) for key in ("back_door", "approved", "declined")},
+    )
+    text = f"{looked_back} {figures}"
     sections = (
         Section(
             title=tr.t("Week by week"),
             fields=tuple(
                 Field(
                     label=week.week,
-                    value=tr.t(
-                        "{received} requests, {back_door} back door, {approved} approved, "
+                    value=tr.n(
+                        "{count} request, {back_door} back door, {approved} approved, "
                         "{declined} declined, median {hours} h to a decision",
-                        received=week.received,
-                        back_door=week.back_door,
-                        approved=week.approved,
-                        declined=week.declined,
-                        hours=week.median_hours if week.median_hours is not None else "—",
+                        "{count} requests, {back_door} back door, {approved} approved, "
+                        "{declined} declined, median {hours} h to a decision",
+                        week.received,
+                        back_door=tr.number(week.back_door),
+                        approved=tr.number(week.approved),
+                        declined=tr.number(week.declined),
+                        hours=(
+                            tr.number(week.median_hours, digits=1)
+                            if week.median_hours is not None
+                            else "—"
+                        ),
                     ),
                 )
                 for week in series

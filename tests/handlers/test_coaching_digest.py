@@ -127,7 +127,7 @@ async def test_the_weekly_reflection_asks_about_the_weeks_own_data(
     await run_tick(runtime)
 
     prompt = (await client.last("po"))["text"]
-    assert "You declined 1 requests" in prompt
+    assert "You declined 1 request," in prompt
     assert "Finance" in prompt
     assert "Where did you step in" in prompt
     assert "stays private" in prompt

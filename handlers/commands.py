@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from bot.kernel.events import MessageEvent
+from bot.kernel.i18n import N_
 from bot.kernel.outbound import Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.cards import item_section, shown_item_ids, status_name, type_name
 from handlers.context import Context
-from handlers.intake import DECIDER_ROLES
 from handlers.items import duplicate_of
+from handlers.routing import DECIDER_ROLES, Phrases, help_lines, route
 from storage.models import Person
-
-Command = Callable[[MessageEvent, Context], Awaitable[None]]
 
 QUEUE_PAGE = 15
 BACKLOG_PAGE = 10
 STATUS_PAGE = 10
+HELP_INTRO = N_("Send me your request in a sentence or two: what you need, and why.")
 
 
-def normalise(text: str) -> str:
-    return re.sub(r"[^\w ]+", "", text.lower()).strip()
-
-
-async def help_command(event: MessageEvent, ctx: Context) -> None:
+@route("help", Phrases(en=("help",), nl=("hulp",)))
+async def help_command(event: MessageEvent, ctx: Context, _: str) -> None:
+    """What this person can do here, from the routes their role may use."""
     tr = ctx.tr
-    lines = [
-        tr.t("Send me your request in a sentence or two: what you need, and why."),
-        tr.t("status: your requests and where they stand."),
-        tr.t("backlog: the top of the backlog."),
-    ]
-    if ctx.actor.role in DECIDER_ROLES:
-        lines.append(tr.t("queue: the requests waiting for your decision."))
+    lines = [tr.t(HELP_INTRO), *(tr.t(line) for line in help_lines(ctx.actor.role))]
     await outbox.answer(ctx, event, "\n".join(lines))
 
 
@@ -53,11 +44,20 @@ async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
     return OutboundMessage(text=text, sections=tuple(sections))
 
 
-async def queue_command(event: MessageEvent, ctx: Context) -> None:
+@route(
+    "queue",
+    Phrases(en=("queue",), nl=("wachtrij",)),
+    roles=DECIDER_ROLES,
+    help=(
+        N_("queue: the requests waiting for your decision."),
+        N_(
+            "On each request's card: approve (at the top or the bottom of the backlog), defer, "
+            "decline with a reason, merge into its duplicate or ask the stakeholder a question."
+        ),
+    ),
+)
+async def queue_command(event: MessageEvent, ctx: Context, _: str) -> None:
     tr = ctx.tr
-    if ctx.actor.role not in DECIDER_ROLES:
-        await outbox.answer(ctx, event, tr.t("The triage queue is for the PO and their delegates."))
-        return
     batch = await queue_batch(ctx, ctx.actor)
     if batch is None:
         await outbox.answer(ctx, event, tr.t("The triage queue is empty."))
@@ -73,7 +73,12 @@ def listing(heading: str, empty: str, sections: Sequence[Section]) -> OutboundMe
     return OutboundMessage(text=heading, sections=tuple(sections))
 
 
-async def backlog_command(event: MessageEvent, ctx: Context) -> None:
+@route(
+    "backlog",
+    Phrases(en=("backlog",), nl=("backlog",)),
+    help=(N_("backlog: the top of the backlog."),),
+)
+async def backlog_command(event: MessageEvent, ctx: Context, _: str) -> None:
     tr = ctx.tr
     items = await ctx.uow.backlog.backlog(workspace_id=ctx.workspace.id, limit=BACKLOG_PAGE)
     sections = [
@@ -87,7 +92,15 @@ async def backlog_command(event: MessageEvent, ctx: Context) -> None:
     await outbox.reply(ctx, event.conversation, message)
 
 
-async def status_command(event: MessageEvent, ctx: Context) -> None:
+@route(
+    "status",
+    Phrases(
+        en=("status", "status of my requests", "my requests"),
+        nl=("mijn verzoeken", "status van mijn verzoeken"),
+    ),
+    help=(N_("status: your requests and where they stand."),),
+)
+async def status_command(event: MessageEvent, ctx: Context, _: str) -> None:
     tr = ctx.tr
     items = await ctx.uow.backlog.of_stakeholder(person_id=ctx.actor.id, limit=STATUS_PAGE)
     sections = [
@@ -99,22 +112,3 @@ async def status_command(event: MessageEvent, ctx: Context) -> None:
     ]
     message = listing(tr.t("Your requests:"), tr.t("You have no requests yet."), sections)
     await outbox.reply(ctx, event.conversation, message)
-
-
-COMMANDS: dict[str, Command] = {
-    "help": help_command,
-    "hulp": help_command,
-    "queue": queue_command,
-    "wachtrij": queue_command,
-    "backlog": backlog_command,
-    "status": status_command,
-    "status of my requests": status_command,
-    "my requests": status_command,
-    "mijn verzoeken": status_command,
-    "status van mijn verzoeken": status_command,
-}
-
-
-def find_command(text: str) -> Command | None:
-    """A message is a command only when it is one of the command phrases, nothing more."""
-    return COMMANDS.get(normalise(text))

@@ -12,9 +12,9 @@ from handlers import outbox
 from handlers import settings as _settings  # noqa: F401 - registers the settings handlers
 from handlers.audit import audit_refusal
 from handlers.context import Context
-from handlers.intake import DECIDER_ROLES
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
+from handlers.routing_guard import run_action
 from handlers.welcome import welcome
 
 log = logging.getLogger(__name__)
@@ -37,24 +37,4 @@ async def handle_action(event: ActionEvent, ctx: Context) -> None:
         text = ctx.tr.t("I don't know that button (any more); nothing was changed.")
         await outbox.answer(ctx, event, text)
         return
-    if registration.deciders_only and ctx.actor.role not in DECIDER_ROLES:
-        await refuse(event, ctx)
-        return
-    await registration.handler(event, ctx)
-
-
-async def refuse(event: ActionEvent, ctx: Context) -> None:
-    """Only the PO and delegates decide; anyone else is told politely, and it is audited."""
-    log.warning(
-        "Refused %s on %r by %s in workspace %s",
-        event.action_id,
-        event.value,
-        event.sender.user_id,
-        ctx.workspace.id,
-    )
-    await audit_refusal(ctx, event.action_id, event.value, "not a decider")
-    text = ctx.tr.t(
-        "Sorry, only the PO and their delegates can decide on requests. "
-        "I've noted the attempt; nothing was changed."
-    )
-    await outbox.answer(ctx, event, text)
+    await run_action(registration, event, ctx)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.kernel.events import ConversationRef, MessageEvent
+from bot.kernel.events import ConversationRef, ForwardedMessage, MessageEvent
 from bot.kernel.i18n import N_
 from bot.kernel.outbound import OutboundMessage
 from handlers import outbox, triage
@@ -13,6 +15,8 @@ from handlers.cards import item_card
 from handlers.context import Context
 from handlers.items import already_alerted, breaks_through, duplicate_of, reason_json
 from handlers.people import person_for
+from handlers.routing import DECIDER_ROLES as DECIDER_ROLES
+from handlers.routing import Incoming, route
 from handlers.triage import budget
 from handlers.triage.embedding import to_bytes
 from handlers.triage.text import words
@@ -23,7 +27,8 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_LENGTH = 10_000
 CLARIFYING_QUESTION = N_("What problem does this solve, and for whom?")
 URGENT_HEADLINE = N_("Urgent: {name} reports something that cannot wait for the next review.")
-DECIDER_ROLES = (Role.PO, Role.DELEGATE)
+# A question to a stakeholder stays open this long; a later message is a new request.
+QUESTIONS_KEEP = timedelta(days=14)
 
 
 async def take_request(
@@ -35,12 +40,13 @@ async def take_request(
     conversation: ConversationRef,
     inbound_key: str,
     forwarded_by: Person | None = None,
-    vectors: triage.Vectors | None = None,
+    triaged: triage.TriageResult | None = None,
 ) -> BacklogItem:
-    """Store the request with its triage, and tell the PO at once when it cannot wait."""
+    """Store the request with its triage (the one given, when the message was triaged already),
+    and tell the PO at once when it cannot wait."""
     now = ctx.clock.now()
     # A forwarded message's author did not write to the bot: nobody to ask.
-    result = await triage_request(ctx, text, vectors=vectors, may_ask=forwarded_by is None)
+    result = triaged or await triage_request(ctx, text, may_ask=forwarded_by is None)
     request = Request(
         workspace_id=ctx.workspace.id,
         stakeholder_id=stakeholder.id,
@@ -83,14 +89,12 @@ async def take_request(
     return item
 
 
-async def triage_request(
-    ctx: Context, text: str, *, vectors: triage.Vectors | None = None, may_ask: bool = True
-) -> triage.TriageResult:
+async def triage_request(ctx: Context, text: str, *, may_ask: bool = True) -> triage.TriageResult:
     """The triage against the workspace's open items (its duplicate index) and its own
     labels, asking only while the workspace's question budget allows."""
     workspace_id = ctx.workspace.id
     service = ctx.services.triage
-    own = vectors or (await service.vectors([text]))[0]
+    [own] = await service.vectors([text])
     pool = await ctx.services.candidates.pool(
         ctx.uow, workspace_id=workspace_id, model=own.similarity_model
     )
@@ -121,26 +125,26 @@ async def alert_deciders(
         )
 
 
-async def new_request(
-    event: MessageEvent, ctx: Context, text: str, vectors: triage.Vectors | None = None
-) -> None:
-    source = Source.DIRECT if event.source == "direct" else Source.CHANNEL
-    item = await take_request(
-        ctx,
-        stakeholder=ctx.actor,
-        text=text,
-        source=source,
-        conversation=event.conversation,
-        inbound_key=event.idempotency_key,
-        vectors=vectors,
-    )
-    await acknowledge(ctx, item, event.conversation)
+# The routes of a message that is no command, in the order of handlers/routing.ORDER.
 
 
-async def forwarded_request(event: MessageEvent, ctx: Context) -> None:
+async def forwarded(incoming: Incoming, ctx: Context) -> ForwardedMessage | None:
+    return incoming.event.forward_of
+
+
+@route(
+    "forward",
+    forwarded,
+    help=(
+        N_(
+            "A request that reached you directly: use 'Send to Product Owner' on the message; "
+            "its author stays the stakeholder and hears the outcome from me."
+        ),
+    ),
+    shown_to=(Role.MEMBER, *DECIDER_ROLES),
+)
+async def forwarded_request(event: MessageEvent, ctx: Context, forward: ForwardedMessage) -> None:
     """A message a team member got directly: the author stays the stakeholder, via the back door."""
-    forward = event.forward_of
-    assert forward is not None
     text = forward.text.strip()
     tr = ctx.tr
     if not text:
@@ -183,8 +187,56 @@ async def forwarded_request(event: MessageEvent, ctx: Context) -> None:
     )
 
 
-async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem, text: str) -> None:
+async def empty(incoming: Incoming, ctx: Context) -> str | None:
+    return None if incoming.text else ""
+
+
+@route("empty", empty)
+async def ask_for_a_request(event: MessageEvent, ctx: Context, _: str) -> None:
+    text = ctx.tr.t("Send me your request in a sentence or two: what you need, and why.")
+    await outbox.answer(ctx, event, text)
+
+
+async def too_long(incoming: Incoming, ctx: Context) -> int | None:
+    length = len(incoming.text)
+    return length if length > MAX_REQUEST_LENGTH else None
+
+
+@route("too long", too_long)
+async def refuse_too_long(event: MessageEvent, ctx: Context, length: int) -> None:
+    text = ctx.tr.t(
+        "That message is too long for one request ({length} characters; "
+        "at most {limit}). Could you put it in fewer words?",
+        length=length,
+        limit=MAX_REQUEST_LENGTH,
+    )
+    await outbox.answer(ctx, event, text)
+
+
+async def awaiting_answer(incoming: Incoming, ctx: Context) -> BacklogItem | None:
+    """The stakeholder's request whose question this direct message answers, unless the message
+    cannot wait: then it is a request of its own. Its triage is kept for that request."""
+    if incoming.event.source != "direct":
+        return None
+    since = ctx.clock.now() - QUESTIONS_KEEP
+    waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
+    if waiting is None:
+        return None
+    incoming.triaged = await triage_request(ctx, incoming.text)
+    return None if cannot_wait(ctx, incoming.triaged) else waiting
+
+
+def cannot_wait(ctx: Context, result: triage.TriageResult) -> bool:
+    """What is more likely urgent than not is never taken as the answer to an open question:
+    it must have its own chance to break through."""
+    limits = ctx.services.triage.triager.model.thresholds
+    return result.urgent or result.confidence.urgent >= (limits.urgent_ask + limits.urgent_auto) / 2
+
+
+@route("question answer", awaiting_answer)
+async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem) -> None:
     """The stakeholder's answer joins the request; a PO's question gets its answer relayed."""
+    text = event.text.strip()
     request = item.request
     question = item.pending_question or ""
     addition = f"{question}\n{text}" if item.question_asked_by_id else text
@@ -217,3 +269,31 @@ async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem, 
         )
         card = item_card(tr_asker, headline, item, await duplicate_of(ctx, item))
         await outbox.send_direct(ctx, asker, card, item_ids=[item.id])
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What the "new request" route takes: the message's text, and its triage when an earlier
+    route already needed it."""
+
+    text: str
+    triaged: triage.TriageResult | None
+
+
+async def any_message(incoming: Incoming, ctx: Context) -> NewRequest:
+    return NewRequest(incoming.text, incoming.triaged)
+
+
+@route("new request", any_message)
+async def new_request(event: MessageEvent, ctx: Context, request: NewRequest) -> None:
+    source = Source.DIRECT if event.source == "direct" else Source.CHANNEL
+    item = await take_request(
+        ctx,
+        stakeholder=ctx.actor,
+        text=request.text,
+        source=source,
+        conversation=event.conversation,
+        inbound_key=event.idempotency_key,
+        triaged=request.triaged,
+    )
+    await acknowledge(ctx, item, event.conversation)

@@ -1,73 +1,35 @@
-"""Where a message goes: a command, an answer to an open question, a forward or a new request."""
+"""Where a message goes: the first route in handlers/routing.ORDER that matches takes it, and its
+handler runs behind the middleware (the role check, a refusal audited)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
 from bot.kernel.events import MessageEvent
-from handlers import outbox
-from handlers.coaching.answers import answer_prompt
-from handlers.coaching.chat import try_coaching_command
-from handlers.commands import find_command
+from handlers import commands as _commands  # noqa: F401 - registers the commands
+from handlers import intake as _intake  # noqa: F401 - registers forwards, answers and requests
+from handlers.coaching import answers as _answers  # noqa: F401 - registers prompt answers
+from handlers.coaching import chat as _chat  # noqa: F401 - registers the coaching phrases
 from handlers.context import Context
-from handlers.intake import MAX_REQUEST_LENGTH, answer_question, forwarded_request, new_request
-from handlers.triage import Label, Vectors
+from handlers.routing import Incoming, Route, routes_in_order
+from handlers.routing_guard import run_route
 
-# A question to a stakeholder stays open this long; a later message is a new request.
-QUESTIONS_KEEP = timedelta(days=14)
+# Every route in ORDER is registered by one of the modules above.
+routes_in_order()
 
 
 async def handle_message(event: MessageEvent, ctx: Context) -> None:
-    if event.forward_of is not None:
-        await forwarded_request(event, ctx)
-        return
-    text = event.text.strip()
-    tr = ctx.tr
-    if not text:
-        await outbox.answer(
-            ctx, event, tr.t("Send me your request in a sentence or two: what you need, and why.")
-        )
-        return
-    command = find_command(text)
-    if command is not None:
-        await command(event, ctx)
-        return
-    if await try_coaching_command(event, ctx, text):
-        return
-    if len(text) > MAX_REQUEST_LENGTH:
-        await outbox.answer(
-            ctx,
-            event,
-            tr.t(
-                "That message is too long for one request ({length} characters; "
-                "at most {limit}). Could you put it in fewer words?",
-                length=len(text),
-                limit=MAX_REQUEST_LENGTH,
-            ),
-        )
-        return
-    prompt = await ctx.uow.coaching.open_prompt(person_id=ctx.actor.id, now=ctx.clock.now())
-    if prompt is not None and event.source == "direct":
-        await answer_prompt(event, ctx, prompt, text)
-        return
-    vectors = None
-    if event.source == "direct":
-        since = ctx.clock.now() - QUESTIONS_KEEP
-        waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
-        if waiting is not None:
-            [vectors] = await ctx.services.triage.vectors([text])
-            if not await cannot_wait(ctx, text, vectors):
-                await answer_question(event, ctx, waiting, text)
-                return
-    await new_request(event, ctx, text, vectors)
+    incoming = Incoming(event, event.text.strip())
+    route, found = await first_route(incoming, ctx)
+    await run_route(route, found, event, ctx)
 
 
-async def cannot_wait(ctx: Context, text: str, vectors: Vectors) -> bool:
-    """What is more likely urgent than not is never taken as the answer to an open question:
-    it must have its own chance to break through."""
-    service = ctx.services.triage
-    labels = await ctx.uow.triage.labels(workspace_id=ctx.workspace.id)
-    team = [Label(lb.text, lb.vector, lb.type, lb.urgent) for lb in labels]
-    result = await service.triage(text, labels=team, vectors=vectors, room=0)
-    limits = service.triager.model.thresholds
-    return result.urgent or result.confidence.urgent >= (limits.urgent_ask + limits.urgent_auto) / 2
+async def first_route(incoming: Incoming, ctx: Context) -> tuple[Route[Any], Any]:
+    """The route that takes the message, and what it found in it."""
+    for route in routes_in_order():
+        if route.ignores(ctx.actor.role):
+            continue
+        found = await route.match(incoming, ctx)
+        if found is not None:
+            return route, found
+    raise LookupError("no route took the message")  # "new request" takes every message

@@ -6,11 +6,22 @@ from bot.kernel.events import MessageEvent
 from bot.kernel.outbound import OutboundMessage
 from handlers import outbox
 from handlers.context import Context, timezone_of
+from handlers.routing import Incoming, route
 from handlers.texts import day_text
 from storage.coaching_models import Confidentiality, Prompt
 
 
-async def answer_prompt(event: MessageEvent, ctx: Context, prompt: Prompt, text: str) -> None:
+async def open_prompt(incoming: Incoming, ctx: Context) -> Prompt | None:
+    """The bot's coaching question this person has not answered yet; only a direct message
+    answers it (what they say in a channel is for the channel)."""
+    if incoming.event.source != "direct":
+        return None
+    return await ctx.uow.coaching.open_prompt(person_id=ctx.actor.id, now=ctx.clock.now())
+
+
+@route("prompt answer", open_prompt)
+async def answer_prompt(event: MessageEvent, ctx: Context, prompt: Prompt) -> None:
+    text = event.text.strip()
     now = ctx.clock.now()
     prompt.answered_at = now
     if prompt.kind == "reflection":

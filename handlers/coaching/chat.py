@@ -9,7 +9,7 @@ from datetime import date
 
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.events import ActionEvent, MessageEvent
-from bot.kernel.i18n import Translator
+from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Button, Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.audit import audit_refusal
@@ -23,13 +23,13 @@ from handlers.coaching.preferences import (
 from handlers.coaching.timing import parse_quiet_hours, parse_working_days
 from handlers.context import Context
 from handlers.registry import on_action
+from handlers.routing import Patterns, leading, route
 from storage.coaching_models import CoachingContract, ContractProposal
 from storage.models import Person, Role
 
+# "coaching" is the same word in Dutch.
 COACHING = re.compile(r"^\s*coaching\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-SHARES = re.compile(r"^\s*(?:shares|verdeling)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
-QUIET = re.compile(r"^\s*(?:quiet hours|stille uren)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
-WORKING = re.compile(r"^\s*(?:working days|werkdagen)\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
+COACHING_PARTIES = (Role.PO, Role.COACH)
 FIELDS = {
     "every": "every", "elke": "every", "iedere": "every",
     "sessions": "sessions", "sessies": "sessions",
@@ -41,50 +41,63 @@ FIELDS = {
 }  # fmt: skip
 
 
-async def try_coaching_command(event: MessageEvent, ctx: Context, text: str) -> bool:
-    """Handle the message when it is a coaching command for this person; False otherwise, so a
-    stakeholder's request that happens to start with the same words is taken in as usual."""
-    if await _preference_command(event, ctx, text):
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    """Whether the words after a preference's name are a value for it."""
+
+    def accepts(text: str) -> bool:
+        try:
+            parse(text.strip())
+        except InvalidInputError:
+            return False
         return True
-    match = COACHING.match(text)
-    if match is None or ctx.actor.role not in (Role.PO, Role.COACH):
-        return False
+
+    return accepts
+
+
+# For anyone but the PO and the coach these words are the start of an ordinary request.
+@route(
+    "coaching",
+    Patterns(en=(COACHING,)),
+    roles=COACHING_PARTIES,
+    refuse_others=False,
+    help=(
+        N_("coaching: your coaching contract; 'coaching start 2026-12-01' starts one."),
+        N_(
+            "coaching every 2 weeks, coaching sessions 5, coaching confidentiality names, "
+            "coaching themes role, stakeholders: a change the other party confirms."
+        ),
+        N_("coaching reflection fri 16:00: when the PO gets the weekly reflection question."),
+    ),
+)
+async def coaching_command(event: MessageEvent, ctx: Context, rest: str) -> None:
     contract = await _contract_of(ctx)
     if contract is None:
         if await _workspace_contract(ctx) is not None:
             await _refuse_outsider(event, ctx)
         else:
-            await _guarded(event, ctx, _start_contract, match.group("rest"))
-        return True
-    rest = match.group("rest").strip()
+            await _guarded(event, ctx, _start_contract, rest)
+        return
+    rest = rest.strip()
     if not rest or rest.lower() in ("status", "show", "toon"):
         await _show(event, ctx, contract)
     else:
         await _guarded(event, ctx, lambda e, c, r: _propose(e, c, contract, r), rest)
-    return True
 
 
-async def _preference_command(event: MessageEvent, ctx: Context, text: str) -> bool:
-    """Shares (the PO's), quiet hours and working days: only when the rest really is one."""
-    shares = SHARES.match(text)
-    if shares and ctx.actor.role == Role.PO:
-        await _guarded(event, ctx, _shares, shares.group("rest"))
-        return True
-    for pattern, handler, parse in ((QUIET, _quiet, parse_quiet_hours),
-                                    (WORKING, _working, parse_working_days)):  # fmt: skip
-        match = pattern.match(text)
-        if match and _parses(parse, match.group("rest")):
-            await handler(event, ctx, match.group("rest"))
-            return True
-    return False
-
-
-def _parses(parse: Callable[[str], object], text: str) -> bool:
-    try:
-        parse(text.strip())
-    except InvalidInputError:
-        return False
-    return True
+@route(
+    "shares",
+    Patterns(en=(leading("shares"),), nl=(leading("verdeling"),)),
+    roles=(Role.PO,),
+    refuse_others=False,
+    help=(
+        N_(
+            "shares Finance=30, Marketing=20: the share of the requests you want from each "
+            "stakeholder group."
+        ),
+    ),
+)
+async def shares_command(event: MessageEvent, ctx: Context, rest: str) -> None:
+    await _guarded(event, ctx, _shares, rest)
 
 
 async def _workspace_contract(ctx: Context) -> CoachingContract | None:
@@ -288,7 +301,18 @@ async def _shares(event: MessageEvent, ctx: Context, rest: str) -> None:
     await outbox.answer(ctx, event, ctx.tr.t("Desired shares set: {shares}", shares=listed))
 
 
-async def _quiet(event: MessageEvent, ctx: Context, rest: str) -> None:
+@route(
+    "quiet hours",
+    Patterns(
+        en=(leading("quiet hours"),),
+        nl=(leading("stille uren"),),
+        accepts=_parses(parse_quiet_hours),
+    ),
+    help=(
+        N_("quiet hours 18:00-08:00: when I send you no reminders or other scheduled messages."),
+    ),
+)
+async def quiet_hours_command(event: MessageEvent, ctx: Context, rest: str) -> None:
     spec = PreferencesSpec(quiet_hours=rest.strip())
     await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
     await outbox.answer(
@@ -296,7 +320,16 @@ async def _quiet(event: MessageEvent, ctx: Context, rest: str) -> None:
     )
 
 
-async def _working(event: MessageEvent, ctx: Context, rest: str) -> None:
+@route(
+    "working days",
+    Patterns(
+        en=(leading("working days"),),
+        nl=(leading("werkdagen"),),
+        accepts=_parses(parse_working_days),
+    ),
+    help=(N_("working days mon-fri: the days I send you reminders and other scheduled messages."),),
+)
+async def working_days_command(event: MessageEvent, ctx: Context, rest: str) -> None:
     spec = PreferencesSpec(working_days=rest.strip())
     await set_preferences(ctx.uow, ctx.workspace, ctx.actor.platform_user_id, spec, ctx.clock.now())
     await outbox.answer(

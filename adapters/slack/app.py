@@ -2,12 +2,16 @@
 
 The signature is checked on the raw body first. A person's direct message to the bot (most of
 what Slack sends) is then translated and committed in a fast lane of its own; every other
-payload goes through bolt's AsyncApp, where one middleware translates it into neutral events
-and commits each (the inbox's accept) before bolt acknowledges it. Either way acked means stored,
-and a redelivery (the same event_id, or the same click) is recognised by its key and changes
-nothing. The workers handle what is stored after the ack. Opening a modal and publishing the
-App Home are answers on Slack's screen, not messages, so they are called directly here; every
-message goes through the outbox.
+payload goes through bolt's AsyncApp, whose matchers route each kind Heatshield handles to its
+listener. In front of every listener sits the same middleware: it translates the payload into
+neutral events (the kind's reader) and commits each (the inbox's accept) before the listener
+acknowledges it. What no listener matches is acknowledged and stored nowhere. Either way acked
+means stored, and a redelivery (the same event_id, or the same click) is recognised by its key and
+changes nothing. Nothing on the way to the ack asks Slack who someone is: the people in an event
+are as far as cached, and users.info fills them in after the ack (enrich). The workers handle what
+is stored after the ack. Opening a modal and publishing the App Home are answers on Slack's
+screen, not messages, so the listeners start them after the ack; every message goes through the
+outbox.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from re import Pattern
 from typing import Any
 
 import aiohttp
@@ -26,6 +30,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -39,6 +44,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.clients import SlackClients
 from adapters.slack.render import (
+    ACTION_ID,
     CALLBACK_INPUT,
     CALLBACK_REQUEST,
     InputButton,
@@ -64,14 +70,22 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-ANYTHING = re.compile(".*")
 SIGNATURE = "X-Slack-Signature"
 TIMESTAMP = "X-Slack-Request-Timestamp"
 # What reading a signed payload of an unexpected shape raises (a missing key, a null where an
 # object belongs, an id no event may carry): Slack would send it again forever if answered 500.
 SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+# The message events that are a person writing (bolt's subtype constraint: None is no subtype).
+PERSON_MESSAGES: dict[str, str | Sequence[str | Pattern[str] | None] | None] = {
+    "type": "message",
+    "subtype": translate.MESSAGE_SUBTYPES,
+}
 Next = Callable[[], Awaitable[None]]
 Found = list[InboundEvent]
+# A kind's reader: the neutral events in its payload, read before the ack (no Web API call but
+# the :ticket: reaction's message); raises one of SHAPE_ERRORS for a payload it cannot read.
+Reader = Callable[[dict[str, Any], AsyncWebClient, AsyncBoltContext], Awaitable[Found]]
+StoreThenAck = Callable[..., Awaitable[BoltResponse | None]]
 
 
 class SlackBot:
@@ -117,14 +131,45 @@ class SlackBot:
             logger=logging.getLogger("slack_bolt"),
             # events() checks the signature itself, before the body is read as JSON.
             request_verification_enabled=False,
+            # The listeners only acknowledge and start what comes after the ack (a modal, the
+            # App Home) as tasks of ours, so the response waits for nothing else, and no ack
+            # waits on the 10 ms poll bolt runs for a listener left running on its own.
+            process_before_response=True,
+            # What no listener matches reaches _unhandled_or_failed, which acknowledges it (in
+            # Socket Mode too, where bolt's 404 would leave the envelope unacknowledged).
+            raise_error_for_unhandled_request=True,
+            # Heatshield answers through the outbox, never with bolt's say() or set_status().
+            attaching_conversation_kwargs_enabled=False,
         )
-        self.app.middleware(self._store_then_ack)
-        # Every kind of payload is acknowledged; what Heatshield does not know is logged.
-        self.app.event(ANYTHING)(_nothing_more)
-        self.app.action(ANYTHING)(_ack)
-        self.app.view(ANYTHING)(_ack)
-        self.app.shortcut(ANYTHING)(_ack)
-        self.app.command(ANYTHING)(_ack)
+        self.app.error(self._unhandled_or_failed)
+        self._listen()
+
+    def _listen(self) -> None:
+        """What Heatshield handles, by bolt's matchers, each with the middleware that stores it
+        in front of its listener."""
+        app, stored = self.app, self._store_then_ack
+        app.event(
+            PERSON_MESSAGES,
+            matchers=[_in_a_direct_message],
+            middleware=[stored(self._read_direct_message)],
+        )(_nothing_more)
+        app.event("app_mention", middleware=[stored(self._read_mention)])(_nothing_more)
+        app.event("reaction_added", middleware=[stored(self._read_reaction)])(_nothing_more)
+        app.event("app_home_opened", middleware=[stored(self._read_home_opened)])(self._show_home)
+        app.event("user_change", middleware=[stored(self._read_user_change)])(self._forget_user)
+        app.action(
+            {"type": "block_actions", "action_id": ACTION_ID},
+            middleware=[stored(self._read_clicks)],
+        )(self._open_input_modals)
+        app.view(CALLBACK_INPUT, middleware=[stored(self._read_input_submission)])(_ack)
+        app.view(CALLBACK_REQUEST, middleware=[stored(self._read_request_submission)])(_ack)
+        app.shortcut(
+            {"type": "message_action", "callback_id": translate.FORWARD_SHORTCUT},
+            middleware=[stored(self._read_forward)],
+        )(_ack)
+        app.command(translate.REQUEST_COMMAND, middleware=[stored(self._read_command)])(
+            self._open_request_form
+        )
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post(EVENTS_PATH, self.events)
@@ -145,11 +190,7 @@ class SlackBot:
         bolt_request = _bolt_request(body, request)
         if bolt_request is None:
             return web.Response(status=400, text="body: not a Slack payload")
-        bolt_response = await self.app.async_dispatch(bolt_request)
-        if bolt_response.status == 404:
-            log.warning("Slack sent something Heatshield does not handle; acknowledged")
-            bolt_response = BoltResponse(status=200, body="")
-        return await to_aiohttp_response(bolt_response)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def _store_direct_message(self, body: dict[str, Any]) -> web.Response:
         """The fast lane for most of what Slack sends: a person's direct message, stored and
@@ -210,54 +251,52 @@ class SlackBot:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # The middleware: translate, store, then let bolt acknowledge.
+    # The middleware in front of every listener: translate, store, then let the listener ack.
 
-    async def _store_then_ack(
-        self,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        resp: BoltResponse,
-        next: Next,
-    ) -> BoltResponse:
-        try:
-            found = await self._translate(body, client, context)
-            if found and not isinstance(found, BoltResponse) and translate.team_of(body) is None:
-                raise ValueError("no team id")
-        except SHAPE_ERRORS as exc:
-            log.warning(
-                "Slack %s payload not understood; acknowledged and dropped: %s",
-                body.get("type") or body.get("command") or "unknown",
-                _reason(exc),
-            )
+    def _store_then_ack(self, read: Reader) -> StoreThenAck:
+        """The listener middleware for a kind of payload, given the kind's reader."""
+
+        async def store_then_ack(
+            body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, next: Next
+        ) -> BoltResponse | None:
+            """Commit the payload's neutral events before its listener acknowledges it; a
+            payload that cannot be read is acknowledged and dropped, a view's input that is not
+            right is answered with its errors, and a full store answers 503."""
+            try:
+                found = await read(body, client, context)
+                if found and translate.team_of(body) is None:
+                    raise ValueError("no team id")
+            except InvalidInputError as exc:
+                return _view_errors({exc.field: exc.problem})
+            except SHAPE_ERRORS as exc:
+                log.warning(
+                    "Slack %s payload not understood; acknowledged and dropped: %s",
+                    _what(body),
+                    _reason(exc),
+                )
+                return BoltResponse(status=200, body="")
+            try:
+                for event in found:
+                    await self._accept(event)
+            except OverloadedError as exc:
+                return BoltResponse(status=503, body="busy", headers={**_retry_after(exc)})
+            await next()
+            return None
+
+        return store_then_ack
+
+    async def _unhandled_or_failed(
+        self, error: Exception, body: dict[str, Any]
+    ) -> BoltResponse | None:
+        """Bolt's error handler. A payload no listener matches is not Heatshield's: answered
+        200 so that Slack does not send it again, and nothing is stored. Anything else that
+        failed stays a 500, so that Slack delivers it again."""
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("Slack %s is not handled by Heatshield; acknowledged", _what(body))
             return BoltResponse(status=200, body="")
-        if isinstance(found, BoltResponse):
-            return found
-        try:
-            for event in found:
-                await self._accept(event)
-        except OverloadedError as exc:
-            return BoltResponse(status=503, body="busy", headers={**_retry_after(exc)})
-        await next()
-        return resp
-
-    async def _translate(
-        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> Found | BoltResponse:
-        """The neutral events in the payload, or the answer a modal needs at once."""
-        kind = body.get("type")
-        if kind == "event_callback":
-            return await self._event(body, client, context)
-        if kind == "block_actions":
-            return self._block_actions(body, client)
-        if kind == "view_submission":
-            return await self._view_submission(body, client)
-        if kind == "message_action":
-            return self._message_shortcut(body)
-        if body.get("command"):
-            return self._command(body, client)
-        log.info("Slack %s payload ignored", kind or "unknown")
-        return []
+        log.error("Slack %s failed; answered 500, Slack delivers it again", _what(body),
+                  exc_info=error)  # fmt: skip
+        return None
 
     async def _accept(self, event: InboundEvent) -> None:
         """Commit the event (raising means a 500, so Slack retries); the workers handle it
@@ -270,6 +309,7 @@ class SlackBot:
         return self._people.cached(team, user)
 
     async def _person(self, client: AsyncWebClient, team: str, user: str) -> PersonInfo:
+        """The person from users.info: only ever after the ack."""
         return await self._people.person(client, team, user)
 
     # What the pipeline asks of Slack around handling (bot.kernel.ports.InboundHooks).
@@ -298,32 +338,16 @@ class SlackBot:
         if client is not None:
             await self._publish_home(client, event.conversation.workspace, event.sender)
 
-    def _translator(self, person: PersonInfo) -> Translator:
-        return Translator(normalise_language(person.language, self._services.defaults.language))
+    def _translator(self, language: str | None) -> Translator:
+        return Translator(normalise_language(language, self._services.defaults.language))
 
-    async def _event(
+    # The readers, one per kind: what the middleware stores before the ack.
+
+    async def _read_direct_message(
         self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> Found:
-        event = body["event"]
-        kind = event.get("type")
-        team = translate.team_of(body) or ""
-        if kind == "message" and event.get("channel_type") == "im":
-            return self._direct_message(body, team)
-        if kind == "app_mention":
-            if translate.from_a_person(event):
-                sender = self._who(team, event["user"])
-                return [translate.mention_event(body, sender, context.bot_user_id)]
-        elif kind == "reaction_added":
-            return await self._reaction(body, client)
-        elif kind == "app_home_opened":
-            if event.get("tab", "home") == "home":
-                who = PersonInfo(user_id=event["user"])
-                self._spawn(self._publish_home(client, team, who))
-        elif kind == "user_change":
-            self._people.forget(team, str((event.get("user") or {}).get("id")))
-        else:
-            log.info("Slack event %s ignored", kind)
-        return []
+        """A message in the bot's DM that reached bolt (Socket Mode): what the fast lane does."""
+        return self._direct_message(body, translate.team_of(body) or "")
 
     def _direct_message(self, body: dict[str, Any], team: str) -> Found:
         event = body["event"]
@@ -331,7 +355,19 @@ class SlackBot:
             return []
         return [translate.direct_message_event(body, self._who(team, event["user"]))]
 
-    async def _reaction(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
+    async def _read_mention(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        event = body["event"]
+        if not translate.from_a_person(event):
+            return []
+        sender = self._who(translate.team_of(body) or "", event["user"])
+        return [translate.mention_event(body, sender, context.bot_user_id)]
+
+    async def _read_reaction(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """The :ticket: reaction: the message it is on, read from Slack, forwarded."""
         event = body["event"]
         item = event.get("item") or {}
         if event.get("reaction") != translate.TICKET or item.get("type") != "message":
@@ -372,63 +408,49 @@ class SlackBot:
         # A timeout or a broken connection propagates too: Slack delivers the reaction again.
         return None
 
-    def _block_actions(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
-        team = translate.team_of(body) or ""
-        sender = self._who(team, body["user"]["id"])
-        found: Found = []
-        modals: list[InputButton] = []
-        for action in body.get("actions") or []:
-            action_id = str(action.get("action_id") or "")
-            button = read_input_button(action_id, str(action.get("value") or ""))
-            if button is not None:
-                modals.append(button)
-            else:
-                found.append(translate.action_event(body, action, sender))
-        # Opened once the whole payload is understood, not for half of one.
-        for button in modals:
-            self._spawn(self._open_input_modal(client, body, button))
-        return found
+    async def _read_home_opened(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """Nothing to store; read here so that a payload of an odd shape is acknowledged and
+        logged before its listener would trip over it."""
+        _home_owner(body)
+        return []
 
-    async def _open_input_modal(
-        self, client: AsyncWebClient, body: dict[str, Any], button: InputButton
-    ) -> None:
-        team = translate.team_of(body) or ""
-        sender = await self._person(client, team, body["user"]["id"])
-        metadata = translate.modal_metadata(body, button.action_id, button.value)
-        metadata["h"] = (body.get("view") or {}).get("type") == "home"
-        view = input_modal(self._translator(sender), button, metadata)
-        await self._open(client, body["trigger_id"], view)
+    async def _read_user_change(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """Nothing to store; read here, as the App Home's."""
+        _changed_user(body)
+        return []
 
-    async def _open(self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            await client.views_open(trigger_id=trigger_id, view=view)
-        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
-            log.warning("views.open failed: %s", exc)
+    async def _read_clicks(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """The clicks on the bot's buttons and menus; an "input:" button's click is stored
+        when its modal is submitted, not now."""
+        sender = self._who(translate.team_of(body) or "", body["user"]["id"])
+        _input_buttons(body)  # read now: its listener opens them
+        return [translate.action_event(body, action, sender) for action in _clicks(body)]
 
-    async def _view_submission(
-        self, body: dict[str, Any], client: AsyncWebClient
-    ) -> Found | BoltResponse:
-        view = body["view"]
-        callback = view.get("callback_id")
-        team = translate.team_of(body) or ""
-        if callback not in (CALLBACK_INPUT, CALLBACK_REQUEST):
-            log.info("Slack view %s submitted; not Heatshield's", callback)
-            return []
-        sender = await self._person(client, team, body["user"]["id"])
-        event: InboundEvent
-        try:
-            if callback == CALLBACK_INPUT:
-                event = translate.input_submission_event(body, sender)
-            else:
-                event = translate.request_submission_event(body, sender, self._translator(sender))
-        except InvalidInputError as exc:
-            return _view_errors({exc.field: exc.problem})
-        return [event]
+    async def _read_input_submission(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """The input modal, submitted: the click it was opened for."""
+        sender = self._who(translate.team_of(body) or "", body["user"]["id"])
+        return [translate.input_submission_event(body, sender)]
 
-    def _message_shortcut(self, body: dict[str, Any]) -> Found:
-        if body.get("callback_id") != translate.FORWARD_SHORTCUT:
-            log.info("Slack shortcut %s ignored", body.get("callback_id"))
-            return []
+    async def _read_request_submission(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """The /request modal, submitted, in the language the modal was written in."""
+        sender = self._who(translate.team_of(body) or "", body["user"]["id"])
+        language = translate.modal_language(body["view"]) or sender.language
+        return [translate.request_submission_event(body, sender, self._translator(language))]
+
+    async def _read_forward(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """The message shortcut "Send to Product Owner"."""
         team = translate.team_of(body) or ""
         message = body.get("message") or {}
         if not translate.from_a_person(message):
@@ -438,25 +460,66 @@ class SlackBot:
         author = self._who(team, message["user"])
         return [translate.shortcut_forward(body, forwarder, author)]
 
-    def _command(self, body: dict[str, Any], client: AsyncWebClient) -> Found:
-        if body.get("command") != translate.REQUEST_COMMAND:
-            log.info("Slack command %s ignored", body.get("command"))
-            return []
+    async def _read_command(
+        self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> Found:
+        """/request status, or a request typed in one go: stored before the ack, like a DM,
+        so it cannot get lost with a form that failed to open. A bare /request opens the form
+        (its listener)."""
+        sender = self._who(translate.team_of(body) or "", body["user_id"])
+        return [translate.command_event(body, sender)] if _typed(body) else []
+
+    # The listeners, one per kind, each after the middleware stored its events.
+
+    async def _show_home(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """app_home_opened, acknowledged by bolt: the App Home, built afresh."""
+        owner = _home_owner(body)
+        if owner is not None:
+            self._spawn(self._publish_home(client, translate.team_of(body) or "", owner))
+
+    async def _forget_user(self, body: dict[str, Any]) -> None:
+        """user_change, acknowledged by bolt: what is cached of the person is out of date."""
+        self._people.forget(*_changed_user(body))
+
+    async def _open_input_modals(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """A click: acknowledged; a button that asks for something first opens its modal
+        (once the whole payload is understood, not for half of one)."""
+        await ack()
+        for button in _input_buttons(body):
+            self._spawn(self._open_input_modal(client, body, button))
+
+    async def _open_input_modal(
+        self, client: AsyncWebClient, body: dict[str, Any], button: InputButton
+    ) -> None:
         team = translate.team_of(body) or ""
-        sender = self._who(team, body["user_id"])
-        text = translate.plain_text(body.get("text") or "")
-        if text:
-            # "/request status", or a request typed in one go: stored before the ack, like a DM,
-            # so it cannot get lost with a form that failed to open.
-            return [translate.command_event(body, sender)]
-        self._spawn(self._open_request_modal(client, team, body))
-        return []
+        sender = await self._person(client, team, body["user"]["id"])
+        metadata = translate.modal_metadata(body, button.action_id, button.value)
+        metadata["h"] = (body.get("view") or {}).get("type") == "home"
+        view = input_modal(self._translator(sender.language), button, metadata)
+        await self._open(client, body["trigger_id"], view)
+
+    async def _open(self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            log.warning("views.open failed: %s", exc)
+
+    async def _open_request_form(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """/request: acknowledged; without a request typed after it, it opens the form."""
+        await ack()
+        if not _typed(body):
+            self._spawn(self._open_request_modal(client, translate.team_of(body) or "", body))
 
     async def _open_request_modal(
         self, client: AsyncWebClient, team: str, body: dict[str, Any]
     ) -> None:
         sender = await self._person(client, team, body["user_id"])
-        await self._open(client, body["trigger_id"], request_modal(self._translator(sender), ""))
+        view = request_modal(self._translator(sender.language), "")
+        await self._open(client, body["trigger_id"], view)
 
     async def _publish_home(self, client: AsyncWebClient, team: str, who: PersonInfo) -> None:
         """The App Home tab, built from the database each time it is opened or changed."""
@@ -478,6 +541,52 @@ class SlackBot:
             log.warning("Publishing the App Home for %s failed: %s", who.user_id, exc)
         except Exception:
             log.exception("Building the App Home for %s failed", who.user_id)
+
+
+# What the readers and the listeners of a kind both read out of its payload.
+
+
+def _home_owner(body: dict[str, Any]) -> PersonInfo | None:
+    """Whose App Home was opened; None for its Messages tab."""
+    event = body["event"]
+    if event.get("tab", "home") != "home":
+        return None
+    return PersonInfo(user_id=event["user"])
+
+
+def _changed_user(body: dict[str, Any]) -> tuple[str, str]:
+    """(team, user) of a user_change."""
+    user = body["event"].get("user") or {}
+    return translate.team_of(body) or "", str(user.get("id"))
+
+
+def _input_buttons(body: dict[str, Any]) -> list[InputButton]:
+    """The clicked buttons that ask for something first: each opens its modal."""
+    buttons = (
+        read_input_button(str(action.get("action_id") or ""), str(action.get("value") or ""))
+        for action in body.get("actions") or []
+    )
+    return [button for button in buttons if button is not None]
+
+
+def _clicks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The clicks stored as they are: the bot's own actions but the "input:" buttons."""
+    return [
+        action
+        for action in body.get("actions") or []
+        if ACTION_ID.search(str(action.get("action_id") or ""))
+        and read_input_button(str(action["action_id"]), str(action.get("value") or "")) is None
+    ]
+
+
+def _typed(body: dict[str, Any]) -> bool:
+    """Whether a request (or "status") was typed after the command."""
+    return bool(translate.plain_text(body.get("text") or ""))
+
+
+async def _in_a_direct_message(event: dict[str, Any]) -> bool:
+    """A listener matcher: the message is in a person's DM with the bot."""
+    return event.get("channel_type") == "im"
 
 
 def _as_direct_message(body: bytes, request: web.Request) -> dict[str, Any] | None:
@@ -583,9 +692,19 @@ def _view_errors(errors: dict[str, str]) -> BoltResponse:
     return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
 
 
+def _what(body: Any) -> str:
+    """What kind of payload it is, for the log: "event_callback app_mention", "block_actions"."""
+    if not isinstance(body, dict):
+        return "payload"
+    kind = str(body.get("type") or body.get("command") or "unknown")
+    event = body.get("event")
+    return f"{kind} {event.get('type')}" if isinstance(event, dict) else kind
+
+
 async def _ack(ack: AsyncAck) -> None:
+    """A listener that acknowledges: what was to be stored, the middleware stored."""
     await ack()
 
 
 async def _nothing_more() -> None:
-    """Events are acknowledged by bolt before the listener runs; the middleware did the work."""
+    """Events are acknowledged by bolt after their listener; the middleware did the work."""

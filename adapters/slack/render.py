@@ -8,6 +8,7 @@ that modal, and the modal's submission is the neutral click with the input.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from bot.kernel.i18n import Translator
 from bot.kernel.outbound import Button, InputSpec, Menu, OutboundMessage, Section
 
 INPUT_PREFIX = "input:"
+# Every action id this adapter renders: a handler's own (snake_case), one behind "input:", or the
+# menu's. Slack's ids for anything else (its own elements, another app's) do not look like this.
+ACTION_ID = re.compile(r"\A(?:input:)?[a-z][a-z0-9_]*\Z")
 # A menu is a static select; its options carry "<action id>|<value>" (Slack allows 150 chars).
 MENU_ACTION = "menu"
 MENU_SEPARATOR = "|"
@@ -225,6 +229,8 @@ def request_modal(tr: Translator, initial: str = "") -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK_REQUEST,
+        # The request is stored, in these words, before Slack is asked who sent it.
+        "private_metadata": json.dumps({"l": tr.language}),
         "title": plain(tr.t("New request"), MAX_TITLE),
         "submit": plain(tr.t("Send"), MAX_TITLE),
         "close": plain(tr.t("Cancel"), MAX_TITLE),

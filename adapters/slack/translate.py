@@ -29,7 +29,9 @@ FORWARD_SHORTCUT = "send_to_po"
 REQUEST_COMMAND = "/request"
 MAX_TEXT = 20_000
 # Message subtypes that are a person writing; the rest (edits, joins, bots) are not requests.
-PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+# None is a message without a subtype, as bolt's subtype constraint reads it.
+MESSAGE_SUBTYPES: tuple[str | None, ...] = (None, "file_share", "thread_broadcast")
+PERSON_SUBTYPES = frozenset(MESSAGE_SUBTYPES)
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
@@ -286,7 +288,7 @@ def input_submission_event(payload: dict[str, Any], sender: PersonInfo) -> Actio
     try:
         metadata = json.loads(view.get("private_metadata") or "")
         action_id, value = str(metadata["a"]), str(metadata["v"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidInputError("private_metadata", "not a Heatshield input modal") from exc
     team = team_of(payload) or ""
     user = payload["user"]["id"]
@@ -326,6 +328,16 @@ def request_text(tr: Translator, view: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def modal_language(view: dict[str, Any]) -> str | None:
+    """The language a modal of the bot's was written in, as it remembers it (its metadata)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, RecursionError):
+        return None
+    language = metadata.get("l") if isinstance(metadata, dict) else None
+    return language if isinstance(language, str) else None
+
+
 def request_submission_event(
     payload: dict[str, Any], sender: PersonInfo, tr: Translator
 ) -> MessageEvent:
@@ -360,6 +372,6 @@ def from_home(event: InboundEvent) -> bool:
         return True
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(metadata, dict) and bool(metadata.get("h"))

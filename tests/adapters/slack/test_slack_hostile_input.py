@@ -136,6 +136,9 @@ ODD_INTERACTIONS = [
     ),
     pytest.param(_with("view_submission", "not json", "view", "private_metadata"), id="metadata"),
     pytest.param(_with("view_submission", "[1]", "view", "private_metadata"), id="metadata-list"),
+    pytest.param(
+        _with("view_submission", "[" * 3000, "view", "private_metadata"), id="metadata-deep"
+    ),
     pytest.param(_without("view_submission", "user"), id="submission-without-user"),
     pytest.param(_without("message_action", "message"), id="shortcut-without-message"),
 ]

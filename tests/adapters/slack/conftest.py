@@ -4,6 +4,7 @@ Slack does and records every call the bot makes."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
@@ -17,6 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.platform import SlackPlatform
@@ -68,6 +71,10 @@ class FakeSlack:
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Files uploaded, by file id.
     uploads: dict[str, bytes] = field(default_factory=dict)
+    # Methods whose calls are held, unanswered, until their event is set.
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    # The methods in the order they were answered; a test adds what it saw meanwhile ("ack").
+    timeline: list[str] = field(default_factory=list)
     ws_url: str = ""
     url: str = ""
     installed_token: str = "xoxb-17653672481-19874698323-installed"
@@ -97,6 +104,9 @@ class FakeSlack:
         authorization = request.headers.get("Authorization")
         call = Call(method, args, authorization)
         self.calls.append(call)
+        if method in self.held:
+            await self.held[method].wait()
+        self.timeline.append(method)
         queued = self.failures.get(method)
         if queued:
             status, body, headers = queued.pop(0)
@@ -292,6 +302,12 @@ class Slack:
 
     async def command(self, fields: dict[str, Any]) -> Any:
         return await self.post(urlencode(fields), "application/x-www-form-urlencoded")
+
+    async def dispatch(self, body: dict[str, Any]) -> BoltResponse:
+        """The payload through bolt's dispatch as Socket Mode hands it over (a direct message
+        too, which over HTTP takes the fast lane)."""
+        request = AsyncBoltRequest(mode="socket_mode", body=copy.deepcopy(body))
+        return await self.platform.bot.app.async_dispatch(request)
 
     async def settle(self) -> int:
         """Handle what the requests so far stored, let what they started finish (modals, the

@@ -35,7 +35,11 @@ async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
         return None
     tr = ctx.translator_for(person)
     shown = items[:QUEUE_PAGE]
-    text = tr.t("Triage queue: {count} requests waiting for a decision.", count=len(items))
+    text = tr.n(
+        "Triage queue: {count} request waiting for a decision.",
+        "Triage queue: {count} requests waiting for a decision.",
+        len(items),
+    )
     if len(items) > len(shown):
         text += " " + tr.t(
             "Showing the first {shown}; say 'queue' again for the rest.", shown=len(shown)

@@ -85,7 +85,7 @@ async def test_a_dutch_speaker_gets_dutch_texts_and_dutch_commands(
 
     await client.say("po", "wachtrij")
     batch = await client.last("po")
-    assert "wachten" in batch["text"]
+    assert "1 verzoek wacht op een besluit" in batch["text"]
     [item] = await state.items(runtime)
 
     await client.click("po", "approve_top", str(item.id))

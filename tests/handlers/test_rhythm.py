@@ -38,7 +38,7 @@ async def test_the_queue_reaches_the_po_at_the_review_time_once(
     clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     assert await run_tick(runtime) == 1
     batch = await client.last("po")
-    assert "1 requests" in batch["text"]
+    assert "1 request waiting" in batch["text"]
     assert batch["buttons"]
 
     clock.advance(timedelta(minutes=1))

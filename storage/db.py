@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -86,6 +88,15 @@ def _sqlite_begin(connection: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT with ON CONFLICT (skip, or update) for the session's database."""
+    return postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
 
 
 class WriterLock:

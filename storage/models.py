@@ -355,6 +355,23 @@ class CardItem(Base):
     )
 
 
+class TeamsTenant(Base):
+    """Where the bot reaches a Teams tenant: the Bot Connector's serviceUrl and the bot's id
+    that the tenant's latest activity came with, stored as activities are handled. Every
+    replica, and the bot after a restart, sends there (a conversation stored earlier may carry
+    a serviceUrl that has changed since, and a person's first direct message carries none)."""
+
+    __tablename__ = "teams_tenants"
+
+    tenant_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    service_url: Mapped[str] = mapped_column(Text)
+    bot_id: Mapped[str | None] = mapped_column(String(255))
+    # When the activity that showed this endpoint was sent (refreshed now and then while it
+    # stays the same): an older activity handled late, after a retry, does not bring back an
+    # endpoint that has changed since.
+    seen_at: Mapped[datetime]
+
+
 class PlaygroundMessage(Base):
     """The playground's inbox: what the bot sent each person, kept in the database."""
 

@@ -9,13 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
-from storage.db import READ_ONLY, hold_exclusively, writer_lock
+from storage.db import READ_ONLY, dialect_insert, dialect_name, hold_exclusively, writer_lock
 from storage.inbound_rows import add_on_postgresql
 from storage.models import (
     CANDIDATE_STATUSES,
@@ -32,6 +30,7 @@ from storage.models import (
     Person,
     PlaygroundMessage,
     Request,
+    TeamsTenant,
     TriageCorrection,
     TriageLabel,
     Workspace,
@@ -162,7 +161,7 @@ class InboundRepository:
         # compiled form is cached, and the driver sends the rows in batches of its own.
         table = InboundRecord.__table__
         statement = (
-            _dialect_insert(self._session)(table)
+            dialect_insert(self._session)(table)
             .on_conflict_do_nothing(index_elements=["platform", "idempotency_key"])
             .returning(table.c.platform, table.c.idempotency_key)
         )
@@ -200,7 +199,7 @@ class InboundRepository:
                 InboundRecord.platform == key[0], InboundRecord.idempotency_key == key[1]
             )
         chosen = chosen.order_by(InboundRecord.id).limit(limit)
-        if _dialect(self._session) == "postgresql":
+        if dialect_name(self._session) == "postgresql":
             chosen = chosen.with_for_update(skip_locked=True)
         statement = (
             update(InboundRecord)
@@ -284,15 +283,6 @@ def _inbound_values(row: Mapping[str, Any]) -> dict[str, Any]:
     values = {column.key: row.get(column.key) for column in _INBOUND_COLUMNS}
     values["event"] = json.loads(row["event"])
     return values
-
-
-def _dialect(session: AsyncSession) -> str:
-    return str(session.get_bind().dialect.name)
-
-
-def _dialect_insert(session: AsyncSession) -> Any:
-    """The INSERT that can skip conflicting rows, for the session's database."""
-    return postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
 
 
 class BacklogRepository:
@@ -617,7 +607,7 @@ class OutboxRepository:
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
-        if _dialect(self._session) == "postgresql":
+        if dialect_name(self._session) == "postgresql":
             due = due.with_for_update(skip_locked=True)
         ids = (await self._session.scalars(due)).all()
         if not ids:
@@ -693,6 +683,37 @@ class PlaygroundRepository:
         ).all()
 
 
+class TeamsTenantRepository:
+    """Where each Teams tenant is reached: the serviceUrl its latest activity came with."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, *, tenant_id: str) -> TeamsTenant | None:
+        return await self._session.get(TeamsTenant, tenant_id)
+
+    async def remember(
+        self, *, tenant_id: str, service_url: str, bot_id: str | None, seen_at: datetime
+    ) -> bool:
+        """Store the endpoint an activity sent at ``seen_at`` came with, unless the stored one
+        came with a later activity (then nothing changes: False). A missing bot id keeps the
+        one stored."""
+        table = TeamsTenant.__table__
+        insert = dialect_insert(self._session)(table).values(
+            tenant_id=tenant_id, service_url=service_url, bot_id=bot_id, seen_at=seen_at
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.tenant_id],
+            set_={
+                "service_url": insert.excluded.service_url,
+                "bot_id": func.coalesce(insert.excluded.bot_id, table.c.bot_id),
+                "seen_at": insert.excluded.seen_at,
+            },
+            where=insert.excluded.seen_at >= table.c.seen_at,
+        ).returning(table.c.tenant_id)
+        return (await self._session.execute(statement)).first() is not None
+
+
 class UnitOfWork:
     """The repositories of one transaction."""
 
@@ -707,6 +728,7 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.outbox = OutboxRepository(session)
         self.playground = PlaygroundRepository(session)
+        self.teams_tenants = TeamsTenantRepository(session)
         self.coaching = CoachingRepository(session)
 
     async def exclusively(self, name: str) -> None:

@@ -26,6 +26,7 @@ from botframework.connector.auth import AuthenticationConstants, BotFrameworkAut
 
 from adapters.teams.identity import with_known_ids
 from adapters.teams.settings import TeamsSettings
+from adapters.teams.tenants import LOOPBACK_HOSTS, reachable_service_url
 from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
 from bot.kernel.errors import OverloadedError
 from bot.kernel.i18n import normalise_language, translate
@@ -128,7 +129,7 @@ class TeamsEndpoint:
             return _error(400, "body: expected an activity with a type")
         if nested_too_deep(body):
             return _error(400, "body: nested too deep for an activity")
-        if not _reachable_service_url(body.get("serviceUrl")):
+        if not reachable_service_url(body.get("serviceUrl")):
             log.warning("Refused a Teams activity whose serviceUrl is no https URL")
             return _error(400, "serviceUrl: expected an https URL")
         if not self._require_token and not _local_only(request, body):
@@ -196,23 +197,6 @@ class TeamsEndpoint:
         if not await self._inbox.accept(event):
             log.info("Ignoring resent Teams activity %s", event.idempotency_key)
         return {}  # the workers handle it after the answer
-
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-def _reachable_service_url(value: object) -> bool:
-    """Replies go to the activity's serviceUrl: an https URL (the Bot Connector's), or plain
-    http to this machine (a local emulator)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def _local_only(request: web.Request, body: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from adapters.base import PlatformDeps
 from adapters.teams.app import ROUTE, TeamsEndpoint, bot_authentication, token_source
 from adapters.teams.sender import TeamsSender
 from adapters.teams.settings import TeamsSettings, load_teams_settings
+from adapters.teams.tenants import TenantEndpoints
 from adapters.teams.translate import PLATFORM
 from bot.kernel.ports import Sender
 
@@ -40,6 +41,11 @@ class TeamsPlatform:
             authentication or bot_authentication(settings),
             require_token=settings.authenticated,
         )
+        # Each activity's serviceUrl is stored as its tenant's before it is handled.
+        self.tenants = TenantEndpoints(
+            deps.db, deps.services.clock, local_only=not settings.authenticated
+        )
+        deps.inbox.add_hooks(PLATFORM, self.tenants)
 
     def mount(self, app: web.Application) -> None:
         self._endpoint.mount(app)

@@ -2,7 +2,8 @@
 
 Posts go to `{serviceUrl}/v3/conversations/{id}/activities`, updates put the activity in place.
 A person the bot has no one-to-one chat with yet gets one (`POST {serviceUrl}/v3/conversations`,
-which returns the existing chat when there is one), at the tenant's last known serviceUrl.
+which returns the existing chat when there is one). The serviceUrl is the tenant's as its latest
+activity gave it (stored by tenants.py, read through storage/), else the conversation's own.
 429, 412, 502 and 504 (any 5xx) are retried after the Retry-After Teams gives, or with backoff.
 """
 
@@ -16,27 +17,32 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import select
 
 from adapters.teams.render import activity
 from adapters.teams.translate import DIRECT_PREFIX, PLATFORM
 from bot.kernel.errors import RetryLaterError, UndeliverableError
 from bot.kernel.events import ConversationRef
 from bot.kernel.outbound import OutboundMessage
-from storage.models import InboundRecord, Person
+from storage.models import Person
 from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({408, 412, 429})
 REFUSED = frozenset({400, 401, 403, 404, 410})
 TIMEOUT = aiohttp.ClientTimeout(total=30)
-# How many of a tenant's latest inbound activities to look through for its serviceUrl.
-RECENT_INBOUNDS = 50
 TokenSource = Callable[[], Awaitable[str | None]]
 
 
 async def no_token() -> str | None:
     return None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the tenant's latest activity came from (storage.models.TeamsTenant)."""
+
+    service_url: str | None = None
+    bot_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,26 +89,33 @@ class TeamsSender:
         await self._call("PUT", target.activities(delivered_ref), body)
 
     async def _target(self, conversation: ConversationRef) -> Target:
-        if not conversation.channel.startswith(DIRECT_PREFIX):
-            service_url = conversation.extra.get("serviceUrl") or (
-                await self._tenant_endpoint(conversation.workspace)
-            ).get("serviceUrl")
+        """Where the message goes: at the tenant's serviceUrl as its latest activity gave it
+        (it may have changed since the conversation was stored), else the conversation's."""
+        direct = conversation.channel.startswith(DIRECT_PREFIX)
+        async with self._db.read() as uow:
+            tenant = await uow.teams_tenants.get(tenant_id=conversation.workspace)
+            stored = await self._stored_direct(uow, conversation) if direct else None
+        known = Endpoint(tenant.service_url, tenant.bot_id) if tenant is not None else Endpoint()
+        if not direct:
+            service_url = known.service_url or conversation.extra.get("serviceUrl")
             if not service_url:
                 raise UndeliverableError(f"no serviceUrl for {conversation.channel}")
             return Target(service_url, conversation.channel)
-        return await self._direct_target(conversation)
-
-    async def _direct_target(self, conversation: ConversationRef) -> Target:
-        """The person's one-to-one chat: as stored, or created (and stored) now."""
-        member = conversation.channel.removeprefix(DIRECT_PREFIX)
-        stored = await self._stored_direct(conversation)
         if stored is not None and not stored.channel.startswith(DIRECT_PREFIX):
-            service_url = stored.extra.get("serviceUrl") or conversation.extra.get("serviceUrl")
+            service_url = (
+                known.service_url
+                or stored.extra.get("serviceUrl")
+                or conversation.extra.get("serviceUrl")
+            )
             if service_url:
                 return Target(service_url, stored.channel)
-        known = await self._tenant_endpoint(conversation.workspace)
-        service_url = conversation.extra.get("serviceUrl") or known.get("serviceUrl")
-        bot_id = self._bot_id or conversation.extra.get("botId") or known.get("botId")
+        return await self._new_direct(conversation, known)
+
+    async def _new_direct(self, conversation: ConversationRef, known: Endpoint) -> Target:
+        """The person's one-to-one chat, created (and stored) now."""
+        member = conversation.channel.removeprefix(DIRECT_PREFIX)
+        service_url = known.service_url or conversation.extra.get("serviceUrl")
+        bot_id = self._bot_id or conversation.extra.get("botId") or known.bot_id
         if not service_url or not bot_id:
             raise UndeliverableError(
                 f"no serviceUrl known for tenant {conversation.workspace}: nobody there has "
@@ -126,12 +139,14 @@ class TeamsSender:
         await self._remember_direct(conversation, conversation_id, service_url, bot_id)
         return Target(service_url, conversation_id)
 
-    async def _stored_direct(self, conversation: ConversationRef) -> ConversationRef | None:
-        async with self._db.transaction() as uow:
-            person = await self._person(uow, conversation)
-            if person is None or not person.direct_conversation:
-                return None
-            return ConversationRef.model_validate(person.direct_conversation)
+    async def _stored_direct(
+        self, uow: UnitOfWork, conversation: ConversationRef
+    ) -> ConversationRef | None:
+        """The person's one-to-one chat as stored."""
+        person = await self._person(uow, conversation)
+        if person is None or not person.direct_conversation:
+            return None
+        return ConversationRef.model_validate(person.direct_conversation)
 
     async def _remember_direct(
         self, conversation: ConversationRef, conversation_id: str, service_url: str, bot_id: str
@@ -164,24 +179,6 @@ class TeamsSender:
         if workspace is None:
             return None
         return await uow.people.get(workspace_id=workspace.id, user_id=user)
-
-    async def _tenant_endpoint(self, tenant: str) -> dict[str, str]:
-        """The serviceUrl and bot id the tenant's latest activities came with."""
-        async with self._db.transaction() as uow:
-            events = await uow.session.scalars(
-                select(InboundRecord.event)
-                .where(
-                    InboundRecord.platform == PLATFORM,
-                    InboundRecord.workspace_external_id == tenant,
-                )
-                .order_by(InboundRecord.id.desc())
-                .limit(RECENT_INBOUNDS)
-            )
-            for event in events:
-                extra = (event.get("conversation") or {}).get("extra") or {}
-                if extra.get("serviceUrl"):
-                    return {k: v for k, v in extra.items() if k in ("serviceUrl", "botId")}
-        return {}
 
     async def _call(self, method: str, url: str, body: dict[str, Any]) -> Any:
         headers = {"Content-Type": "application/json"}

@@ -132,8 +132,12 @@ class PersonPreferences(Base):
     quiet_hours: Mapped[str | None] = mapped_column(String(16))
 
 
+# The outcome of a send that failed and is tried again: not settled, so still to be claimed.
+RETRYING = "retrying"
+
+
 class ScheduledSend(Base):
-    """One scheduled message, claimed by its key: whichever replica inserts it sends it."""
+    """One scheduled message, claimed by its key: whichever replica settles it sends it."""
 
     __tablename__ = "scheduled_sends"
 
@@ -141,6 +145,10 @@ class ScheduledSend(Base):
     key: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[datetime]
-    # "sent", or "skipped" when it fell due while the bot was down and no longer made sense.
+    # "sent"; "skipped" when it fell due while the bot was down and no longer made sense;
+    # "failed" when it was given up after failing too often; RETRYING while it is still tried.
     outcome: Mapped[str] = mapped_column(String(16))
+    # When it was settled (or, while RETRYING, when it last failed).
     decided_at: Mapped[datetime]
+    # How often sending it failed, counted by every replica alike (it survives a restart).
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")

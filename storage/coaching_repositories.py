@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.coaching_models import (
+    RETRYING,
     CoachingContract,
     CoachingSession,
     ContractProposal,
@@ -19,6 +21,7 @@ from storage.coaching_models import (
     Reflection,
     ScheduledSend,
 )
+from storage.db import dialect_insert
 from storage.models import BacklogItem, Decision, Request
 
 
@@ -54,6 +57,12 @@ class CoachingRepository:
 
     async def add(self, row: object) -> None:
         self._session.add(row)
+        await self._session.flush()
+
+    async def drop_sessions(self, sessions: Sequence[CoachingSession]) -> None:
+        """Delete these sessions (of a contract whose plan changed)."""
+        for session in sessions:
+            await self._session.delete(session)
         await self._session.flush()
 
     async def sessions(self, *, contract_id: int) -> Sequence[CoachingSession]:
@@ -118,6 +127,17 @@ class CoachingRepository:
             )
         ).all()
 
+    async def replace_desired_shares(self, *, workspace_id: int, shares: Mapping[str, int]) -> None:
+        """The workspace's desired shares become these (group name: percent), the others go."""
+        for old in await self.desired_shares(workspace_id=workspace_id):
+            await self._session.delete(old)
+        await self._session.flush()
+        for group, percent in shares.items():
+            self._session.add(
+                DesiredShare(workspace_id=workspace_id, group_name=group, percent=percent)
+            )
+        await self._session.flush()
+
     async def preferences(self, *, person_id: int) -> PersonPreferences | None:
         return await self._session.get(PersonPreferences, person_id)
 
@@ -131,21 +151,65 @@ class CoachingRepository:
         return {row.person_id: row.group_name for row in rows if row.group_name}
 
     async def claim_send(self, send: ScheduledSend) -> bool:
-        """Record a scheduled send; False when its key was taken (by another replica)."""
+        """Record a scheduled send as settled (its outcome); False when it was settled already
+        (by another replica). A send that failed before is settled in its row, whose count of
+        failures stays."""
         try:
             async with self._session.begin_nested():
                 self._session.add(send)
         except IntegrityError:
-            return False
+            # Its row is there: taken unless it is one still being tried. On PostgreSQL a
+            # replica settling it at the same moment holds the row; this waits for that one
+            # and then finds it settled.
+            result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+                update(ScheduledSend)
+                .where(ScheduledSend.key == send.key, ScheduledSend.outcome == RETRYING)
+                .values(outcome=send.outcome, decided_at=send.decided_at)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
         return True
 
+    async def record_failure(
+        self, *, key: str, kind: str, due_at: datetime, now: datetime, give_up_at: int
+    ) -> int | None:
+        """Count one more failed try of the send, in its row (shared by every replica, kept
+        over a restart); at ``give_up_at`` failures it is settled as "failed". The count so
+        far, or None when the send was settled meanwhile (another replica sent it)."""
+        table = ScheduledSend.__table__
+        insert = dialect_insert(self._session)(table).values(
+            key=key, kind=kind, due_at=due_at, outcome=RETRYING, decided_at=now, failures=1
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"failures": table.c.failures + 1, "decided_at": insert.excluded.decided_at},
+            where=table.c.outcome == RETRYING,
+        ).returning(table.c.failures)
+        failures = (await self._session.execute(statement)).scalar()
+        if failures is None:
+            return None
+        if failures >= give_up_at:
+            await self._session.execute(
+                update(ScheduledSend)
+                .where(ScheduledSend.key == key, ScheduledSend.outcome == RETRYING)
+                .values(outcome="failed", decided_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return int(failures)
+
+    async def send_record(self, *, key: str) -> ScheduledSend | None:
+        return await self._session.scalar(select(ScheduledSend).where(ScheduledSend.key == key))
+
     async def claimed_keys(self, *, keys: Sequence[str]) -> set[str]:
-        """Which of these sends some replica has already claimed."""
+        """Which of these sends some replica has already settled (sent, skipped or given up);
+        one that failed and is tried again is not among them."""
         claimed: set[str] = set()
         for start in range(0, len(keys), 500):  # within every database's parameter limit
             chunk = keys[start : start + 500]
             rows = await self._session.scalars(
-                select(ScheduledSend.key).where(ScheduledSend.key.in_(chunk))
+                select(ScheduledSend.key).where(
+                    ScheduledSend.key.in_(chunk), ScheduledSend.outcome != RETRYING
+                )
             )
             claimed.update(rows)
         return claimed

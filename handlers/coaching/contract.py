@@ -199,10 +199,8 @@ async def _drop_unscoped_future_sessions(
     uow: UnitOfWork, contract: CoachingContract, now: datetime
 ) -> None:
     """A new cadence or start re-plans what lies ahead; a session with a scope stays."""
-    for session in await uow.coaching.sessions(contract_id=contract.id):
-        if session.starts_at > now and not session.scope:
-            await uow.session.delete(session)
-    await uow.session.flush()
+    sessions = await uow.coaching.sessions(contract_id=contract.id)
+    await uow.coaching.drop_sessions([s for s in sessions if s.starts_at > now and not s.scope])
 
 
 async def plan_sessions(

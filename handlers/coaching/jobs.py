@@ -13,9 +13,9 @@ from storage.coaching_models import ScheduledSend
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+# A send that keeps failing is given up after this many tries. The failures are counted in
+# the send's own row, so every replica counts alike and a restart does not start over.
 MAX_FAILURES = 5
-# Failures per key in this process: a send that keeps failing is given up after MAX_FAILURES.
-_FAILURES: dict[str, int] = {}
 
 
 # How far ahead a workspace's sends are planned at a tick: the next one within it is when the
@@ -79,16 +79,20 @@ def _waits(planned: Planned, now: datetime) -> bool:
 
 
 async def _after_failure(db: Database, services: Services, planned: Planned) -> str | None:
-    failures = _FAILURES[planned.key] = _FAILURES.get(planned.key, 0) + 1
-    if failures < MAX_FAILURES:
+    """Count the failure; at MAX_FAILURES the send is given up for good, visibly, instead of
+    failing every minute."""
+    try:
+        async with db.transaction() as uow:
+            failures = await uow.coaching.record_failure(
+                key=planned.key, kind=planned.kind, due_at=planned.due_at,
+                now=services.clock.now(), give_up_at=MAX_FAILURES,
+            )  # fmt: skip
+    except Exception:
+        # Not even counted (the database is away): the next tries count on.
+        log.exception("Could not count the failure of scheduled %s", planned.key)
         return None
-    # Give up on it for good, visibly, instead of failing every minute.
-    async with db.transaction() as uow:
-        now = services.clock.now()
-        await uow.coaching.claim_send(
-            ScheduledSend(key=planned.key, kind=planned.kind, due_at=planned.due_at,
-                          outcome="failed", decided_at=now)
-        )  # fmt: skip
+    if failures is None or failures < MAX_FAILURES:
+        return None  # tried again later (or another replica settled it meanwhile)
     log.error("Gave up on scheduled %s after %s failures", planned.key, failures)
     return "failed"
 

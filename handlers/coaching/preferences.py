@@ -11,7 +11,7 @@ from bot.kernel.errors import InvalidInputError
 from bot.kernel.settings import LANGUAGES
 from handlers.coaching.timing import format_working_days, parse_quiet_hours, parse_working_days
 from handlers.people import ensure_person
-from storage.coaching_models import DesiredShare, PersonPreferences
+from storage.coaching_models import PersonPreferences
 from storage.models import Person, Workspace
 from storage.repositories import UnitOfWork
 
@@ -37,13 +37,7 @@ def parse_shares(text: str) -> dict[str, int]:
 
 async def set_shares(uow: UnitOfWork, workspace: Workspace, shares: dict[str, int]) -> None:
     """Replace the desired shares with these."""
-    for old in await uow.coaching.desired_shares(workspace_id=workspace.id):
-        await uow.session.delete(old)
-    await uow.session.flush()
-    for group, percent in shares.items():
-        await uow.coaching.add(
-            DesiredShare(workspace_id=workspace.id, group_name=group, percent=percent)
-        )
+    await uow.coaching.replace_desired_shares(workspace_id=workspace.id, shares=shares)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
-from storage.models import Base
+from storage.models import Base, UTCDateTime
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -101,3 +107,131 @@ async def test_0005_moves_stored_embeddings_and_queues_old_inbounds(tmp_path: ob
     assert item.words == 6 and item.changed_at is not None
     assert inbound.conversation_key == "before-0005/playground/demo/7"
     assert inbound.attempts == 0 and inbound.next_attempt_at is not None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with no schema yet, to migrate step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import (
+        POSTGRES_URL,
+        _create_postgres_database,
+        _drop_postgres_database,
+        _postgres_reachable,
+    )
+
+    problem = await _postgres_reachable()
+    if problem is not None:
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"heatshield_migrate_{uuid.uuid4().hex[:10]}"
+    await _create_postgres_database(name)
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _drop_postgres_database(name)
+
+
+async def _downgrade(engine: Any, revision: str) -> None:
+    from alembic import command
+
+    from storage import migrate
+
+    def run(connection: Connection) -> None:
+        config = migrate.alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+def _teams_inbound(row_id: int, tenant: str, extra: dict[str, str], at: datetime) -> dict[str, Any]:
+    conversation = {"platform": "teams", "workspace": tenant, "channel": f"a:{row_id}"}
+    return {
+        "id": row_id,
+        "platform": "teams",
+        "idempotency_key": f"message:{row_id}",
+        "workspace_external_id": tenant,
+        "conversation_key": f"teams/{tenant}/a:{row_id}",
+        "kind": "message",
+        "event": {"kind": "message", "conversation": {**conversation, "extra": extra}},
+        "status": "done",
+        "attempts": 1,
+        "next_attempt_at": at,
+        "received_at": at,
+    }
+
+
+async def test_0008_and_0009_keep_the_data_there_was(empty_database: str) -> None:
+    """Each Teams tenant's endpoint is filled from its latest inbound event with a serviceUrl
+    the endpoint accepts; scheduled sends settled before count no failures."""
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.coaching_models import ScheduledSend
+    from storage.models import InboundRecord, TeamsTenant
+
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    emea = "https://smba.trafficmanager.net/emea/"
+    teams = "https://smba.trafficmanager.net/teams/"
+    rows = [
+        _teams_inbound(1, "tenant-a", {"serviceUrl": emea, "botId": "28:bot"}, start),
+        _teams_inbound(2, "tenant-a", {"serviceUrl": teams}, start + timedelta(minutes=1)),
+        _teams_inbound(3, "tenant-a", {"tenantId": "tenant-a"}, start + timedelta(minutes=2)),
+        _teams_inbound(4, "tenant-b", {"serviceUrl": emea, "botId": "28:b"}, start),
+        # Forged: never accepted at the door, and not taken from the table either.
+        _teams_inbound(5, "tenant-b", {"serviceUrl": "http://evil.example/"}, start),
+        _teams_inbound(6, "tenant-c", {"serviceUrl": "ftp://127.0.0.1/"}, start),
+    ]
+    sends = sa.table(
+        "scheduled_sends",
+        *(sa.column(name) for name in ("id", "key", "kind", "outcome")),
+        sa.column("due_at", UTCDateTime()),
+        sa.column("decided_at", UTCDateTime()),
+    )
+    engine = create_engine(empty_database)
+    try:
+        await migrate.upgrade(engine, "0007")
+        async with engine.begin() as connection:
+            await connection.execute(InboundRecord.__table__.insert(), rows)
+            await connection.execute(
+                sends.insert().values(
+                    id=1, key="digest:1:2026-W47", kind="digest", outcome="sent",
+                    due_at=start, decided_at=start,
+                )
+            )  # fmt: skip
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            tenants = (
+                await connection.execute(
+                    sa.select(TeamsTenant.__table__).order_by(TeamsTenant.tenant_id)
+                )
+            ).all()
+            failures = (
+                await connection.execute(sa.select(ScheduledSend.__table__.c.failures))
+            ).scalars()
+            assert list(failures) == [0]
+        await _downgrade(engine, "0007")  # and back down, with nothing left behind
+        async with engine.connect() as connection:
+            assert "teams_tenants" not in await connection.run_sync(
+                lambda sync: sa.inspect(sync).get_table_names()
+            )
+            columns = await connection.run_sync(
+                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("scheduled_sends")]
+            )
+            assert "failures" not in columns
+            assert (
+                await connection.execute(text("SELECT count(*) FROM scheduled_sends"))
+            ).scalar() == 1
+    finally:
+        await engine.dispose()
+
+    assert [(t.tenant_id, t.service_url, t.bot_id) for t in tenants] == [
+        ("tenant-a", teams, None),
+        ("tenant-b", emea, "28:b"),
+    ]
+    assert tenants[0].seen_at == start + timedelta(minutes=1)

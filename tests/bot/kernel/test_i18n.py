@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from bot.kernel.i18n import catalog, normalise_language, translate
 from handlers.triage import reason_texts as triage_messages
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The keywords of `make messages`: tr.t, N_, translate(language, msgid), and the plurals.
 KEYWORDS = {"t": None, "N_": None, "translate": (2,), "n": (1, 2), "translate_plural": (2, 3)}
 

@@ -15,9 +15,9 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import registry
 from adapters.base import Platform, PlatformDeps
 from adapters.embeddings.client import endpoint_from_environment
-from adapters.registry import PLATFORMS
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.ports import Sender
 from bot.kernel.settings import Settings, load_settings
@@ -104,7 +104,7 @@ def build_runtime(
         settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, deps,
         senders,
     )  # fmt: skip
-    for factory in PLATFORMS:
+    for factory in registry.PLATFORMS:
         platform = factory(deps)
         if platform is not None:
             runtime.platforms.append(platform)

@@ -140,7 +140,9 @@ async def _show(event: MessageEvent, ctx: Context, contract: CoachingContract) -
         Field(label=tr.t("Reflection"), value=shown.reflection),
     ]
     if shown.every_days:
-        fields.append(Field(label=tr.t("Every"), value=tr.t("{days} days", days=shown.every_days)))
+        fields.append(
+            Field(label=tr.t("Every"), value=tr.n("{count} day", "{count} days", shown.every_days))
+        )
     fields += [
         Field(label=s["starts_at"][:16].replace("T", " "), value=s["scope"] or "—")
         for s in shown.sessions

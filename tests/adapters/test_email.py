@@ -110,3 +110,23 @@ async def test_an_unreachable_smtp_server_keeps_the_mail_for_later(
     assert rows and all(row.status == "pending" and row.attempts == 1 for row in rows)
     assert "SMTP unavailable" in (rows[0].last_error or "")
     await runtime.engine.dispose()
+
+
+def test_email_settings_come_only_from_their_own_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adapters.email.settings import load_email_settings
+    from bot.kernel.errors import ConfigurationError
+
+    assert load_email_settings() is None  # no host: no e-mail
+    monkeypatch.setenv("HEATSHIELD_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("SENDER", "someone-else@example.com")  # not ours: ignored
+    settings = load_email_settings()
+    assert settings is not None
+    assert (settings.host, settings.sender) == ("smtp.example.org", "heatshield@localhost")
+    monkeypatch.setenv("HEATSHIELD_SMTP_FROM", "heatshield@example.org")
+    reloaded = load_email_settings()
+    assert reloaded is not None and reloaded.sender == "heatshield@example.org"
+    monkeypatch.setenv("HEATSHIELD_SMTP_PORT", "0")
+    with pytest.raises(ConfigurationError, match="HEATSHIELD_SMTP_PORT"):
+        load_email_settings()

@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -26,7 +25,7 @@ from botframework.connector.auth import AuthenticationConstants, BotFrameworkAut
 
 from adapters.teams.identity import with_known_ids
 from adapters.teams.settings import TeamsSettings
-from adapters.teams.tenants import LOOPBACK_HOSTS, reachable_service_url
+from adapters.teams.tenants import LOOPBACK_HOSTS, local_service_url, reachable_service_url
 from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
 from bot.kernel.errors import OverloadedError
 from bot.kernel.i18n import normalise_language, translate
@@ -203,8 +202,8 @@ def _local_only(request: web.Request, body: dict[str, Any]) -> bool:
     """Unauthenticated mode is for local testing: a local caller, and replies that stay local
     (else anyone could make the bot post to any URL they name as serviceUrl)."""
     service_url = body.get("serviceUrl")
-    host = urlsplit(service_url).hostname if isinstance(service_url, str) else None
-    return request.remote in LOOPBACK_HOSTS and (host is None or host in LOOPBACK_HOSTS)
+    local_replies = not isinstance(service_url, str) or local_service_url(service_url)
+    return request.remote in LOOPBACK_HOSTS and local_replies
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -60,19 +60,9 @@ def with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
 
 def with_database(action: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run one transaction against the configured (and upgraded) database."""
-    from bot.runtime.app import build_runtime, prepare
 
-    settings = settings_or_exit()
+    async def in_transaction(runtime: Any) -> T:
+        async with runtime.db.transaction() as uow:
+            return await action(uow, runtime)
 
-    async def go() -> T:
-        runtime = build_runtime(settings)
-        try:
-            await prepare(runtime)
-            async with runtime.db.transaction() as uow:
-                return await action(uow, runtime)
-        finally:
-            await runtime.services.triage.close()
-            await runtime.store_engine.dispose()
-            await runtime.engine.dispose()
-
-    return run(go)
+    return with_runtime(in_transaction)

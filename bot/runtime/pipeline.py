@@ -69,11 +69,11 @@ class Pipeline:
         self._on_outbox = on_outbox
         self.owner = owner or f"replica-{uuid.uuid4().hex[:12]}"
         self.store = InboundStore(store_db or db, services.clock)
-        self.hooks: dict[str, InboundHooks] = {}
+        self._hooks: dict[str, InboundHooks] = {}
         self.on_stored: Callable[[], None] = lambda: None
 
     def add_hooks(self, platform: str, hooks: InboundHooks) -> None:
-        self.hooks[platform] = hooks
+        self._hooks[platform] = hooks
 
     def shedding(self) -> bool:
         """Whether an event arriving now should be refused (503, delivered again later)
@@ -186,11 +186,11 @@ class Pipeline:
         return "done"
 
     async def _enrich(self, event: InboundEvent) -> InboundEvent:
-        hooks = self.hooks.get(event.conversation.platform)
+        hooks = self._hooks.get(event.conversation.platform)
         return await hooks.enrich(event) if hooks is not None else event
 
     async def _after(self, event: InboundEvent) -> None:
-        hooks = self.hooks.get(event.conversation.platform)
+        hooks = self._hooks.get(event.conversation.platform)
         if hooks is None:
             return
         try:

@@ -3,6 +3,7 @@ activities' serviceUrl that records every reply, update and conversation the bot
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -161,14 +162,23 @@ def _no_app_id(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"MICROSOFT_APP_{name}", raising=False)
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
+@contextlib.asynccontextmanager
+async def serving_connector() -> AsyncIterator[FakeConnector]:
+    """A fake Bot Connector on a port of its own, its serviceUrl set."""
     fake = FakeConnector()
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     fake.service_url = str(server.make_url("/emea/"))
-    yield fake
-    await server.close()
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    async with serving_connector() as fake:
+        yield fake
 
 
 class Teams:

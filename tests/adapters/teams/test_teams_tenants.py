@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import delete, event
 
 from adapters.teams.sender import TeamsSender
@@ -21,18 +20,23 @@ from bot.kernel.events import ConversationRef, InboundEvent
 from bot.kernel.outbound import OutboundMessage
 from bot.runtime.app import Runtime
 from storage.models import InboundRecord, TeamsTenant
-from tests.adapters.teams.conftest import BOB, BOT, PO, TENANT, FakeConnector, Teams, activity
+from tests.adapters.teams.conftest import (
+    BOB,
+    BOT,
+    PO,
+    TENANT,
+    FakeConnector,
+    Teams,
+    activity,
+    serving_connector,
+)
 
 
 @pytest.fixture
 async def moved() -> AsyncIterator[FakeConnector]:
     """The Bot Connector at another serviceUrl, as when Teams moves a tenant."""
-    fake = FakeConnector()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.service_url = str(server.make_url("/emea/"))
-    yield fake
-    await server.close()
+    async with serving_connector() as fake:
+        yield fake
 
 
 async def stored(runtime: Runtime) -> TeamsTenant | None:

@@ -20,6 +20,7 @@ from handlers.context import Context
 from handlers.intake import alert_deciders
 from handlers.items import add_reason
 from handlers.registry import on_action
+from handlers.routing import EVERYONE
 from handlers.triage import reason_texts as m
 from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemType
 
@@ -83,7 +84,7 @@ async def break_through(ctx: Context, item: BacklogItem, headline: str) -> None:
     await alert_deciders(ctx, item, headline)
 
 
-@on_action("urgency_yes", deciders_only=False)
+@on_action("urgency_yes", roles=EVERYONE)
 async def urgency_yes(event: ActionEvent, ctx: Context) -> None:
     item = await open_question(event, ctx, "urgency")
     if item is None:
@@ -98,7 +99,7 @@ async def urgency_yes(event: ActionEvent, ctx: Context) -> None:
     await outbox.answer(ctx, event, ctx.tr.t(PASSED_ON))
 
 
-@on_action("urgency_no", deciders_only=False)
+@on_action("urgency_no", roles=EVERYONE)
 async def urgency_no(event: ActionEvent, ctx: Context) -> None:
     item = await open_question(event, ctx, "urgency")
     if item is None:
@@ -109,7 +110,7 @@ async def urgency_no(event: ActionEvent, ctx: Context) -> None:
     await outbox.answer(ctx, event, expectation(ctx, ctx.tr, ctx.actor, ctx.actor.name))
 
 
-@on_action("duplicate_same", deciders_only=False)
+@on_action("duplicate_same", roles=EVERYONE)
 async def duplicate_same(event: ActionEvent, ctx: Context) -> None:
     item = await open_question(event, ctx, "duplicate")
     if item is None:
@@ -134,7 +135,7 @@ async def duplicate_same(event: ActionEvent, ctx: Context) -> None:
     await outbox.answer(ctx, event, f"{linked} {expectation(ctx, tr, ctx.actor, ctx.actor.name)}")
 
 
-@on_action("duplicate_other", deciders_only=False)
+@on_action("duplicate_other", roles=EVERYONE)
 async def duplicate_other(event: ActionEvent, ctx: Context) -> None:
     item = await open_question(event, ctx, "duplicate")
     if item is None:
@@ -145,7 +146,7 @@ async def duplicate_other(event: ActionEvent, ctx: Context) -> None:
     await outbox.answer(ctx, event, expectation(ctx, ctx.tr, ctx.actor, ctx.actor.name))
 
 
-@on_action("escalate", deciders_only=False)
+@on_action("escalate", roles=EVERYONE)
 async def escalate(event: ActionEvent, ctx: Context) -> None:
     """ "It's urgent": the stakeholder overrules the triage, and the PO hears at once."""
     item = await own_undecided(event, ctx)

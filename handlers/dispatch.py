@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from bot.kernel.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
 from handlers import checks as _checks  # noqa: F401 - registers the stakeholder's answers
 from handlers import corrections as _corrections  # noqa: F401 - registers the corrections
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
-from handlers import outbox
 from handlers import settings as _settings  # noqa: F401 - registers the settings handlers
-from handlers.audit import audit_refusal
 from handlers.context import Context
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
-from handlers.routing_guard import run_action
+from handlers.routing_guard import refuse_unknown_action, run_action
 from handlers.welcome import welcome
-
-log = logging.getLogger(__name__)
 
 
 async def dispatch(event: InboundEvent, ctx: Context) -> None:
@@ -32,9 +26,6 @@ async def dispatch(event: InboundEvent, ctx: Context) -> None:
 async def handle_action(event: ActionEvent, ctx: Context) -> None:
     registration = ACTIONS.get(event.action_id)
     if registration is None:
-        log.warning("Unknown action %r from %s", event.action_id, event.sender.user_id)
-        await audit_refusal(ctx, event.action_id, event.value, "unknown action")
-        text = ctx.tr.t("I don't know that button (any more); nothing was changed.")
-        await outbox.answer(ctx, event, text)
+        await refuse_unknown_action(event, ctx)
         return
     await run_action(registration, event, ctx)

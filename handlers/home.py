@@ -8,8 +8,8 @@ from bot.kernel.i18n import Translator
 from bot.kernel.outbound import Button, Field, InputSpec, OutboundMessage, Section
 from handlers.cards import item_section, status_name, type_name
 from handlers.context import Context
-from handlers.intake import DECIDER_ROLES
 from handlers.items import duplicate_of
+from handlers.routing import DECIDER_ROLES
 from handlers.texts import review_rhythm
 from storage.models import Role
 

@@ -12,9 +12,13 @@ from bot.kernel.outbound import OutboundMessage
 from handlers import outbox, triage
 from handlers.acknowledge import ack_section, acknowledge, expectation
 from handlers.cards import item_card
+from handlers.commands import HELP_INTRO
 from handlers.context import Context
 from handlers.items import already_alerted, breaks_through, duplicate_of, reason_json
 from handlers.people import person_for
+
+# Defined in handlers/routing.py and imported from there; re-exported here only for
+# handlers/coaching/plan.py and schedule_view.py, which still import it from this module.
 from handlers.routing import DECIDER_ROLES as DECIDER_ROLES
 from handlers.routing import Incoming, route
 from handlers.triage import budget
@@ -193,8 +197,7 @@ async def empty(incoming: Incoming, ctx: Context) -> str | None:
 
 @route("empty", empty)
 async def ask_for_a_request(event: MessageEvent, ctx: Context, _: str) -> None:
-    text = ctx.tr.t("Send me your request in a sentence or two: what you need, and why.")
-    await outbox.answer(ctx, event, text)
+    await outbox.answer(ctx, event, ctx.tr.t(HELP_INTRO))
 
 
 async def too_long(incoming: Incoming, ctx: Context) -> int | None:

@@ -16,7 +16,7 @@ from handlers.coaching.jobs import RETRY, run_due
 from handlers.coaching.plan import recipient_for
 from handlers.commands import queue_batch
 from handlers.context import Context, Services
-from handlers.intake import DECIDER_ROLES
+from handlers.routing import DECIDER_ROLES
 from storage.models import BacklogItem, Workspace
 from storage.repositories import Database, UnitOfWork
 

@@ -7,11 +7,11 @@ import re
 
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.events import ActionEvent
+from bot.kernel.i18n import N_
 from bot.kernel.review_times import format_review_times, parse_review_times
 from handlers import outbox
-from handlers.audit import audit_refusal
 from handlers.context import Context
-from handlers.registry import on_action
+from handlers.registry import Refusal, on_action
 from handlers.team import TeamSpec, set_team
 from handlers.texts import review_rhythm
 from storage.models import Role
@@ -53,16 +53,18 @@ def parse_users(text: str | None) -> list[str]:
     return unique
 
 
-@on_action("set_delegates")
+# Only the PO names delegates; a delegate who tries is told, and the audit names whom they typed.
+@on_action(
+    "set_delegates",
+    roles=(Role.PO,),
+    refusal=Refusal(
+        N_("Only the PO can change the delegates; nothing was changed."),
+        "not the PO",
+        target="input",
+    ),
+)
 async def set_delegates(event: ActionEvent, ctx: Context) -> None:
-    """Only the PO names delegates; a delegate who tries is told, and it is audited."""
     tr = ctx.tr
-    if ctx.actor.role != Role.PO:
-        await audit_refusal(ctx, event.action_id, event.input, "not the PO")
-        await outbox.answer(
-            ctx, event, tr.t("Only the PO can change the delegates; nothing was changed.")
-        )
-        return
     try:
         users = [user for user in parse_users(event.input) if user != ctx.actor.platform_user_id]
     except InvalidInputError:

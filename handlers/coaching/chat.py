@@ -23,7 +23,7 @@ from handlers.coaching.preferences import (
 from handlers.coaching.timing import parse_quiet_hours, parse_working_days
 from handlers.context import Context
 from handlers.registry import on_action
-from handlers.routing import Patterns, leading, route
+from handlers.routing import EVERYONE, Patterns, leading, route
 from storage.coaching_models import CoachingContract, ContractProposal
 from storage.models import Person, Role
 
@@ -263,7 +263,7 @@ async def _ask_confirmation(ctx: Context, other: Person, proposal: ContractPropo
     await outbox.send_direct(ctx, other, message)
 
 
-@on_action("contract_confirm", "contract_reject", deciders_only=False)
+@on_action("contract_confirm", "contract_reject", roles=EVERYONE)
 async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
     proposal = await ctx.uow.coaching.pending_proposal(
         proposal_id=int(event.value) if event.value.isdigit() else -1

@@ -16,11 +16,7 @@ from handlers.commands import HELP_INTRO
 from handlers.context import Context
 from handlers.items import already_alerted, breaks_through, duplicate_of, reason_json
 from handlers.people import person_for
-
-# Defined in handlers/routing.py and imported from there; re-exported here only for
-# handlers/coaching/plan.py and schedule_view.py, which still import it from this module.
-from handlers.routing import DECIDER_ROLES as DECIDER_ROLES
-from handlers.routing import Incoming, route
+from handlers.routing import DECIDER_ROLES, Incoming, route
 from handlers.triage import budget
 from handlers.triage.embedding import to_bytes
 from handlers.triage.text import words

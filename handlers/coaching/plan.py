@@ -23,7 +23,7 @@ from handlers.coaching.timing import (
     parse_working_days,
 )
 from handlers.context import language_of, timezone_of
-from handlers.intake import DECIDER_ROLES
+from handlers.routing import DECIDER_ROLES
 from storage.coaching_models import CoachingContract, CoachingSession
 from storage.models import ItemStatus, Person, Workspace
 from storage.repositories import UnitOfWork

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.kernel.review_times import next_review, parse_review_times
 from handlers.coaching.plan import plan
-from handlers.intake import DECIDER_ROLES
+from handlers.routing import DECIDER_ROLES
 from storage.models import Workspace
 from storage.repositories import UnitOfWork
 

@@ -60,9 +60,10 @@ class TeamsPlatform:
                 self.settings.app_type,
             )
         else:
-            log.warning(
-                "Teams: MICROSOFT_APP_ID is not set, so %s runs UNAUTHENTICATED, for local "
-                "testing: only requests from this machine with a local serviceUrl are served",
+            # Not configured: nothing is exposed (only this machine is served), so no warning.
+            log.info(
+                "Teams: not configured (MICROSOFT_APP_ID is not set); %s serves local testing "
+                "only: requests from this machine with a local serviceUrl",
                 ROUTE,
             )
 

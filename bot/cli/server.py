@@ -20,6 +20,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Upgrade the database and serve the bot, the playground and the platform endpoints."""
     from aiohttp import web
 
+    from bot.runtime.access_log import QuietPollsAccessLogger
     from bot.runtime.app import build_runtime, create_app, prepare
 
     settings = settings_or_exit()
@@ -54,6 +55,7 @@ def serve(host: str | None, port: int | None) -> None:
         port=listen_port,
         print=ready,
         shutdown_timeout=HTTP_SHUTDOWN_SECONDS,
+        access_log_class=QuietPollsAccessLogger,
     )
 
 

@@ -96,6 +96,9 @@ def _extra(event: Any) -> dict[str, Any]:
 
 
 def _reachable(value: Any) -> bool:
+    """adapters/teams/tenants.py reachable_service_url as it stood at this revision: a migration
+    keeps its own copy (storage never imports adapters, and a later change of the rule must
+    not change what this revision did)."""
     if not isinstance(value, str):
         return False
     try:

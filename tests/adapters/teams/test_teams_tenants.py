@@ -4,6 +4,7 @@ serviceUrl that changes wins, and one the endpoint refuses is never stored."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -203,3 +204,27 @@ async def test_a_timestamp_in_the_future_counts_as_now(
 
     endpoint = await stored(runtime)
     assert endpoint is not None and endpoint.service_url == moved.service_url
+
+
+async def test_two_replicas_storing_one_tenant_at_once_keep_the_later_endpoint(
+    runtime: Runtime, replica: Runtime, clock: FakeClock
+) -> None:
+    """Two replicas handle two activities of a new tenant at the same moment: neither fails
+    on the other's row, and the later activity's endpoint is the one kept, whoever commits
+    last."""
+    now = clock.now()
+
+    async def remember(db_of: Runtime, url: str, seen: timedelta) -> bool:
+        async with db_of.db.transaction() as uow:
+            return await uow.teams_tenants.remember(
+                tenant_id=TENANT, service_url=url, bot_id=None, seen_at=now + seen
+            )
+
+    results = await asyncio.gather(
+        remember(runtime, "https://smba.example.net/later/", timedelta(seconds=2)),
+        remember(replica, "https://smba.example.net/earlier/", timedelta(seconds=1)),
+    )
+
+    assert True in results
+    row = await stored(runtime)
+    assert row is not None and row.service_url == "https://smba.example.net/later/"

@@ -302,6 +302,33 @@ class CandidateIndex:
                 await self._sync(uow, workspace_id, index)
             return index.pool(model)
 
+    def recent(self, uow: UnitOfWork, *, workspace_id: int, model: str) -> CandidatePool | None:
+        """The workspace's candidates written in this transaction, which the index hears of
+        only once it commits: a batch's second request can repeat its first. None if none."""
+        latest = {
+            row.id: row for row in uow.uncommitted_items() if row.workspace_id == workspace_id
+        }
+        rows = [
+            row
+            for row in latest.values()
+            if row.status in STATUSES and row.embedding and row.embedding_model == model
+        ]
+        if not rows:
+            return None
+        width = len(rows[0].embedding or b"") // 4
+        rows = [row for row in rows if len(row.embedding or b"") == 4 * width]
+        return CandidatePool(
+            ids=[str(row.id) for row in rows],
+            matrix=np.frombuffer(b"".join(row.embedding or b"" for row in rows), "<f4").reshape(
+                len(rows), width
+            ),
+            words=np.asarray([row.words for row in rows], np.int32),
+            types=[row.type for row in rows],
+            urgent=[row.urgent for row in rows],
+            titles=[row.title for row in rows],
+            model=model,
+        )
+
     def forget(self, workspace_id: int) -> None:
         self._workspaces.pop(workspace_id, None)
 

@@ -95,17 +95,18 @@ async def triage_request(ctx: Context, text: str, *, may_ask: bool = True) -> tr
     workspace_id = ctx.workspace.id
     service = ctx.services.triage
     [own] = await service.vectors([text])
-    pool = await ctx.services.candidates.pool(
-        ctx.uow, workspace_id=workspace_id, model=own.similarity_model
-    )
+    candidates, model = ctx.services.candidates, own.similarity_model
+    pool = await candidates.pool(ctx.uow, workspace_id=workspace_id, model=model)
+    recent = candidates.recent(ctx.uow, workspace_id=workspace_id, model=model)
     labels = await ctx.uow.triage.labels(workspace_id=workspace_id)
-    recent = await ctx.uow.backlog.recent_checks(workspace_id=workspace_id, limit=budget.WINDOW - 1)
+    checks = await ctx.uow.backlog.recent_checks(workspace_id=workspace_id, limit=budget.WINDOW - 1)
     return await service.triage(
         text,
         pool,
         labels=[triage.Label(lb.text, lb.vector, lb.type, lb.urgent) for lb in labels],
-        room=budget.room(recent) if may_ask else 0,
+        room=budget.room(checks) if may_ask else 0,
         vectors=own,
+        recent=recent,
     )
 
 

@@ -58,6 +58,12 @@ def _snapshot(session: Session, _context: UOWTransaction) -> None:
         session.info.setdefault(PENDING, []).extend(rows)
 
 
+def written(session: Session) -> Sequence[ItemRow]:
+    """The items flushed in the session's transaction so far (not committed yet)."""
+    rows: list[ItemRow] = session.info.get(PENDING, [])
+    return tuple(rows)
+
+
 @event.listens_for(Session, "after_commit")
 def _tell(session: Session) -> None:
     rows = session.info.pop(PENDING, None)

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import Update
 
 from storage.coaching_models import CoachingContract, CoachingSession, PersonPreferences
 from storage.models import PLAN_AGAIN, BacklogItem, Person, Workspace
 
+# Workspaces this transaction marked already (forgotten when it ends or a savepoint rolls back).
+MARKED = "heatshield_planned"
 # Workspace columns the schedule is computed from.
 PLANNED_FROM = ("review_times", "timezone")
 
@@ -67,9 +69,22 @@ def _plan_again_after_flush(session: Session, _context: UOWTransaction) -> None:
             contracts.add(row.contract_id)
         elif isinstance(row, PersonPreferences):
             people.add(row.person_id)
+    marked: set[int] = session.info.setdefault(MARKED, set())
+    workspaces -= marked  # a batch of requests to one workspace marks it once
+    marked |= workspaces
     if workspaces or contracts or people:
         statement = plan_again(workspace_ids=workspaces, contract_ids=contracts, person_ids=people)
         session.connection().execute(statement)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_marks(session: Session) -> None:
+    session.info.pop(MARKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_marks_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(MARKED, None)
 
 
 def _schedule_changed(workspace: Workspace) -> bool:

@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, event, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, SessionTransaction, aliased
 
 from storage.coaching_repositories import CoachingRepository
 from storage.db import READ_ONLY, dialect_insert, dialect_name, hold_exclusively, writer_lock
 from storage.inbound_rows import add_on_postgresql
+from storage.item_changes import ItemRow, written
 from storage.models import (
     CANDIDATE_STATUSES,
     OPEN_STATUSES,
@@ -37,17 +38,44 @@ from storage.models import (
 )
 from storage.plan_changes import plan_again
 
+MEMO = "heatshield_memo"
+
+
+def _memo(session: AsyncSession) -> dict[Any, Any]:
+    """Rows already looked up in this transaction (a workspace, a person, a workspace's labels),
+    so a batch of events of one workspace reads each once; kept in the session, so it ends with
+    the transaction."""
+    memo: dict[Any, Any] = session.info.setdefault(MEMO, {})
+    return memo
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_memo(session: Session) -> None:
+    session.info.pop(MEMO, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_memo_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(MEMO, None)  # a savepoint's rollback too: what it added is gone
+
 
 class WorkspaceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def get(self, *, platform: str, external_id: str) -> Workspace | None:
-        return await self._session.scalar(
+        key = ("workspace", platform, external_id)
+        memo = _memo(self._session)
+        if (found := memo.get(key)) is not None:
+            return found  # type: ignore[no-any-return]
+        workspace = await self._session.scalar(
             select(Workspace).where(
                 Workspace.platform == platform, Workspace.external_id == external_id
             )
         )
+        if workspace is not None:
+            memo[key] = workspace
+        return workspace
 
     async def by_id(self, *, workspace_id: int) -> Workspace | None:
         return await self._session.get(Workspace, workspace_id)
@@ -61,6 +89,7 @@ class WorkspaceRepository:
     async def add(self, workspace: Workspace) -> Workspace:
         self._session.add(workspace)
         await self._session.flush()
+        _memo(self._session)[("workspace", workspace.platform, workspace.external_id)] = workspace
         return workspace
 
     async def claim_review(self, *, workspace_id: int, slot: datetime) -> bool:
@@ -107,11 +136,18 @@ class PersonRepository:
         self._session = session
 
     async def get(self, *, workspace_id: int, user_id: str) -> Person | None:
-        return await self._session.scalar(
+        key = ("person", workspace_id, user_id)
+        memo = _memo(self._session)
+        if (found := memo.get(key)) is not None:
+            return found  # type: ignore[no-any-return]
+        person = await self._session.scalar(
             select(Person).where(
                 Person.workspace_id == workspace_id, Person.platform_user_id == user_id
             )
         )
+        if person is not None:
+            memo[key] = person
+        return person
 
     async def by_id(self, *, person_id: int) -> Person | None:
         return await self._session.get(Person, person_id)
@@ -119,6 +155,7 @@ class PersonRepository:
     async def add(self, person: Person) -> Person:
         self._session.add(person)
         await self._session.flush()
+        _memo(self._session)[("person", person.workspace_id, person.platform_user_id)] = person
         return person
 
     async def with_roles(self, *, workspace_id: int, roles: Sequence[str]) -> Sequence[Person]:
@@ -229,6 +266,23 @@ class InboundRepository:
             .values(status=InboundStatus.DONE, processed_at=now, claimed_until=None)
         )
         return result.rowcount == 1
+
+    async def finish_many(
+        self, *, record_ids: Sequence[int], owner: str, now: datetime
+    ) -> set[int]:
+        """Mark claimed inbounds handled in one statement; the ids whose claim was still held."""
+        done = await self._session.scalars(
+            update(InboundRecord)
+            .where(
+                InboundRecord.id.in_(record_ids),
+                InboundRecord.status == InboundStatus.WORKING,
+                InboundRecord.claimed_by == owner,
+            )
+            .values(status=InboundStatus.DONE, processed_at=now, claimed_until=None)
+            .returning(InboundRecord.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(done.all())
 
     async def later(self, *, record_id: int, owner: str, at: datetime, error: str) -> bool:
         """Give a claimed inbound back, to be tried again at ``at``."""
@@ -480,13 +534,17 @@ class TriageRepository:
         self._session = session
 
     async def labels(self, *, workspace_id: int) -> Sequence[TriageLabel]:
-        return (
-            await self._session.scalars(
-                select(TriageLabel)
-                .where(TriageLabel.workspace_id == workspace_id)
-                .order_by(TriageLabel.id)
-            )
-        ).all()
+        key = ("labels", workspace_id)
+        memo = _memo(self._session)
+        if key not in memo:
+            memo[key] = (
+                await self._session.scalars(
+                    select(TriageLabel)
+                    .where(TriageLabel.workspace_id == workspace_id)
+                    .order_by(TriageLabel.id)
+                )
+            ).all()
+        return memo[key]  # type: ignore[no-any-return]
 
     async def label_of(self, *, item_id: int) -> TriageLabel | None:
         return await self._session.scalar(select(TriageLabel).where(TriageLabel.item_id == item_id))
@@ -494,6 +552,7 @@ class TriageRepository:
     async def add_label(self, label: TriageLabel) -> None:
         self._session.add(label)
         await self._session.flush()
+        _memo(self._session).pop(("labels", label.workspace_id), None)
 
     async def add_correction(self, correction: TriageCorrection) -> None:
         self._session.add(correction)
@@ -730,6 +789,11 @@ class UnitOfWork:
         self.playground = PlaygroundRepository(session)
         self.teams_tenants = TeamsTenantRepository(session)
         self.coaching = CoachingRepository(session)
+
+    def uncommitted_items(self) -> Sequence[ItemRow]:
+        """Backlog items written (flushed) in this transaction, as they were written: what a
+        later request of the same transaction may repeat before the index hears of them."""
+        return written(self.session.sync_session)
 
     async def exclusively(self, name: str) -> None:
         """From here to the end of this transaction, other replicas asking for `name` wait."""

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
     # How many inbound events one replica handles at a time.
     workers: int = Field(default=4, ge=1, le=64)
+    # How many claimed inbound events a worker handles in one transaction (one commit, the
+    # workspace and people read once); 1 handles each in its own.
+    handling_batch: int = Field(default=8, ge=1, le=64)
     # Connections (PostgreSQL) kept for storing inbound events before they are acked.
     store_connections: int = Field(default=2, ge=1, le=20)
     # What this process does: everything; only receive (verify, store, ack); or only the

@@ -96,7 +96,12 @@ def build_runtime(
         store_db=Database(create_sessionmaker(store_engine), urgent=True),
         metrics=metrics,
     )
-    workers = Workers(pipeline, count=settings.workers, prefetch=services.triage.prefetch)
+    workers = Workers(
+        pipeline,
+        count=settings.workers,
+        batch=settings.handling_batch,
+        prefetch=services.triage.prefetch,
+    )
     pipeline.on_stored = workers.wake
     scheduler = Scheduler(db, services, settings.scheduler_tick_seconds, metrics)
     deps = PlatformDeps(settings, engine, db, services, pipeline, worker.deliver_due)

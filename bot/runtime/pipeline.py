@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,7 @@ from handlers.outbox import new_outbox_row
 from handlers.people import person_for, remember_direct_conversation, workspace_for
 from handlers.triage import TriageInputError
 from storage.models import InboundRecord, InboundStatus
-from storage.repositories import Database
+from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 EVENT_ADAPTER: TypeAdapter[InboundEvent] = TypeAdapter(InboundEvent)
@@ -160,6 +160,53 @@ class Pipeline:
         async with self._db.transaction() as uow:
             return await uow.inbound.release(owner=self.owner)
 
+    async def handle_batch(self, records: Sequence[InboundRecord]) -> None:
+        """Handle claimed inbounds (of different conversations) in one transaction: one
+        commit, and the workspace, people and labels read once. If any of them fails, the
+        transaction rolls back whole and each is handled on its own, with its own outcome."""
+        if len(records) < 2:
+            for record in records:
+                await self.handle(record)
+            return
+        started = time.perf_counter()
+        try:
+            handled, lost = await self._batch(records)
+        except Exception as exc:
+            log.info("A batch of %s inbounds failed (%r); handling each alone", len(records), exc)
+            handled, lost = [], set()
+        seconds = (time.perf_counter() - started) / max(1, len(handled))
+        for event in handled:
+            self.metrics.handled.labels("done").inc()
+            self.metrics.handling_seconds.observe(seconds)
+            await self._after(event)
+        if handled:
+            self._on_outbox()
+        settled = {event.idempotency_key for event in handled} | lost
+        for record in records:
+            if record.idempotency_key not in settled:
+                await self.handle(record)
+
+    async def _batch(self, records: Sequence[InboundRecord]) -> tuple[list[InboundEvent], set[str]]:
+        """The batch's events handled and committed together, and the keys of those whose
+        claim another worker holds now (its lease ran out): theirs to handle."""
+        events = [await self._enrich(EVENT_ADAPTER.validate_python(r.event)) for r in records]
+        await self._services.triage.prefetch([t for e in events if (t := message_text(e))])
+        now = self._services.clock.now()
+        handled: list[InboundEvent] = []
+        lost: set[str] = set()
+        async with self._db.transaction() as uow:
+            held = await uow.inbound.finish_many(
+                record_ids=[r.id for r in records], owner=self.owner, now=now
+            )
+            for event, record in zip(events, records, strict=True):
+                if record.id not in held:
+                    log.info("Lost the claim on %s %s", event.kind, event.idempotency_key)
+                    lost.add(record.idempotency_key)
+                    continue
+                await self._dispatch(uow, event, now)
+                handled.append(event)
+        return handled, lost
+
     async def handle(self, record: InboundRecord) -> None:
         """Handle one claimed inbound: done, given back to be tried again, or given up."""
         started = time.perf_counter()
@@ -221,11 +268,14 @@ class Pipeline:
             if not await uow.inbound.finish(record_id=record.id, owner=self.owner, now=now):
                 log.info("Lost the claim on %s %s", event.kind, event.idempotency_key)
                 return
-            workspace = await workspace_for(uow, event.conversation, self._services.defaults, now)
-            actor = await person_for(uow, workspace, event.sender, now)
-            if isinstance(event, MessageEvent) and event.source == "direct":
-                remember_direct_conversation(actor, event.conversation)
-            await dispatch(event, Context(uow, self._services, workspace, actor))
+            await self._dispatch(uow, event, now)
+
+    async def _dispatch(self, uow: UnitOfWork, event: InboundEvent, now: datetime) -> None:
+        workspace = await workspace_for(uow, event.conversation, self._services.defaults, now)
+        actor = await person_for(uow, workspace, event.sender, now)
+        if isinstance(event, MessageEvent) and event.source == "direct":
+            remember_direct_conversation(actor, event.conversation)
+        await dispatch(event, Context(uow, self._services, workspace, actor))
 
     async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> str:
         """A failure that may pass: try again later, unless it has been failing for too long."""

@@ -45,21 +45,28 @@ class Workers:
         pipeline: Pipeline,
         *,
         count: int = 4,
+        batch: int = 1,
         poll_seconds: float = 1.0,
         prefetch: Prefetch | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._count = count
+        self._batch = batch
         self._poll = poll_seconds
         self._prefetch = prefetch
         # Claimed ahead, a few per worker: one claim (and one embedding batch) serves several
         # events, and nothing claimed waits long enough to see its lease run out.
-        self._depth = count * CLAIM_AHEAD
+        self._depth = count * max(CLAIM_AHEAD, batch)
         self._queue: asyncio.Queue[InboundRecord] = asyncio.Queue(maxsize=self._depth)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._busy = 0
         self.handled = 0
+
+    @property
+    def depth(self) -> int:
+        """How many claimed events this replica holds at most (in hand and queued)."""
+        return self._depth
 
     @property
     def busy(self) -> int:
@@ -108,9 +115,9 @@ class Workers:
         count = 0
         while records := await self._pipeline.claim(limit=32):
             await self._warm(records)
-            for record in records:
-                await self._pipeline.handle(record)
-                count += 1
+            for start in range(0, len(records), self._batch):
+                await self._pipeline.handle_batch(records[start : start + self._batch])
+            count += len(records)
         return count
 
     async def _dispatch(self) -> None:
@@ -147,17 +154,22 @@ class Workers:
 
     async def _work(self) -> None:
         while True:
-            record = await self._queue.get()
-            self._busy += 1
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            self._busy += len(batch)
             try:
-                await self._pipeline.handle(record)
-                self.handled += 1
+                await self._pipeline.handle_batch(batch)
+                self.handled += len(batch)
             except Exception:
-                log.exception("Handling inbound %s failed outside the pipeline", record.id)
+                log.exception(
+                    "Handling inbounds %s failed outside the pipeline", [r.id for r in batch]
+                )
             finally:
-                self._busy -= 1
-                self._queue.task_done()
-                self._wake.set()  # room for the next one
+                self._busy -= len(batch)
+                for _ in batch:
+                    self._queue.task_done()
+                self._wake.set()  # room for the next ones
 
 
 async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:

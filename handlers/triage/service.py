@@ -130,13 +130,14 @@ class TriageService:
         labels: Sequence[Label] = (),
         room: int = 2,
         vectors: Vectors | None = None,
+        recent: CandidatePool | None = None,
     ) -> TriageResult:
         own = vectors or (await self.vectors([text]))[0]
         usable: Sequence[Candidate] | CandidatePool = earlier
         if not isinstance(earlier, CandidatePool) and earlier:
             usable = await self.comparable(earlier, own.similarity_model)
         return await asyncio.to_thread(
-            self.triager.triage, text, usable, labels=labels, room=room, vectors=own
+            self.triager.triage, text, usable, labels=labels, room=room, vectors=own, recent=recent
         )
 
     async def _remote(self, texts: Sequence[str]) -> Matrix | None:

@@ -122,10 +122,11 @@ class Triager:
         labels: Sequence[Label] = (),
         room: int = 2,
         vectors: Vectors | None = None,
+        recent: CandidatePool | None = None,
     ) -> TriageResult:
-        """Triage one request against the earlier open items (a list, or a workspace's index)
-        and the workspace's labels; ``room`` is how many questions the workspace's budget
-        allows now (see budget.py)."""
+        """Triage one request against the earlier open items (a list, or a workspace's index,
+        and ``recent``: items written since, not in the index yet) and the workspace's labels;
+        ``room`` is how many questions the workspace's budget allows now (see budget.py)."""
         [request] = _checked([request])
         clean = text.analysed(request)
         own = vectors or self.vectors([request])[0]
@@ -136,7 +137,8 @@ class Triager:
             pool = earlier
         else:
             pool = pool_of(self._comparable(earlier, own), own.similarity_model)
-        return _Decision(self.model, clean, request, own, scores, pool, room).result()
+        pools = (pool,) if recent is None or not len(recent) else (pool, recent)
+        return _Decision(self.model, clean, request, own, scores, pools, room).result()
 
     def _votes(self, vectors: Vectors) -> Matrix:
         examples = self.model.examples
@@ -187,7 +189,7 @@ class _Decision:
         request: str,
         vectors: Vectors,
         scores: Scores,
-        earlier: CandidatePool,
+        earlier: Sequence[CandidatePool],
         room: int,
     ) -> None:
         self.model, self.analysed, self.vectors, self.scores = model, analysed, vectors, scores
@@ -285,7 +287,11 @@ class _Decision:
         self.reasons.append(Reason(m.LIKE_EXAMPLES[kind], params))
 
     def _closest(self, kind: str) -> _Duplicate | None:
-        pool, own = self.earlier, self.vectors.similarity
+        found = [match for pool in self.earlier if (match := self._closest_in(pool, kind))]
+        return max(found, key=lambda match: match.score, default=None)
+
+    def _closest_in(self, pool: CandidatePool, kind: str) -> _Duplicate | None:
+        own = self.vectors.similarity
         if not len(pool) or pool.model != self.vectors.similarity_model or not np.any(own):
             return None
         if pool.matrix.shape[1] != len(own):

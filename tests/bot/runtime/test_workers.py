@@ -17,7 +17,6 @@ from bot.kernel.errors import OverloadedError
 from bot.kernel.settings import load_settings
 from bot.runtime.app import Runtime, build_runtime, prepare
 from bot.runtime.inbound import InboundStore
-from bot.runtime.workers import CLAIM_AHEAD
 from handlers.triage import Triager, Vectors
 from storage.models import InboundRecord, OutboxMessage
 from storage.repositories import Database
@@ -101,7 +100,7 @@ async def test_workers_claim_a_few_ahead_in_batches_and_no_more(
     runtime.pipeline.claim = counted  # type: ignore[method-assign]
     runtime.workers.start()
     assert await asyncio.to_thread(triager.stuck.wait, 10)
-    held = 2 * CLAIM_AHEAD  # in the stuck workers' hands and queued behind them
+    held = runtime.workers.depth  # in the stuck workers' hands and queued behind them
     for _ in range(500):
         if sum(claims) >= held:
             break
@@ -225,22 +224,23 @@ async def test_a_receiving_process_only_stores_and_a_working_one_handles(
 
 @pytest.fixture
 async def held(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[Runtime, asyncio.Event]]:
-    """Two workers whose handling waits for a gate: what they hold is claimed, not finished."""
-    runtime = build_runtime(load_settings(database_url=database_url, workers=2), clock=clock)
+    """Two workers whose batches wait for a gate: what they hold is claimed, not finished."""
+    settings = load_settings(database_url=database_url, workers=2, handling_batch=4)
+    runtime = build_runtime(settings, clock=clock)
     await prepare(runtime, upgrade=False)
     gate = asyncio.Event()
-    handle = runtime.pipeline.handle
+    handle_batch = runtime.pipeline.handle_batch
     entered: list[int] = []
     both_in = asyncio.Event()
 
-    async def gated(record: InboundRecord) -> None:
-        entered.append(record.id)
+    async def gated(records: Sequence[InboundRecord]) -> None:
+        entered.append(len(records))
         if len(entered) == 2:
             both_in.set()
         await gate.wait()
-        await handle(record)
+        await handle_batch(records)
 
-    runtime.pipeline.handle = gated  # type: ignore[method-assign]
+    runtime.pipeline.handle_batch = gated  # type: ignore[method-assign]
     for n in range(20):
         await runtime.pipeline.accept(message(f"stop-{n}", user=f"p{n}"))
     runtime.workers.start()

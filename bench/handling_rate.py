@@ -1,7 +1,7 @@
 """How many stored events a replica's workers handle a second, against the triage alone.
 
     python bench/handling_rate.py [--events N] [--rounds R] [--database URL] [--processes P]
-                                  [--profile FILE]
+                                  [--batches 1,8] [--profile FILE]
 
 Builds the real runtime (the shipped model, 4 workers) on SQLite in a temporary file or on a
 throw-away PostgreSQL database, stores N direct messages from 50 stakeholders of the demo
@@ -146,6 +146,7 @@ def replica(url: str, ready: Any, start: Any) -> None:
         try:
             await work_until_done(runtime)
         finally:
+            await runtime.services.triage.close()
             await runtime.engine.dispose()
             await runtime.store_engine.dispose()
 
@@ -192,6 +193,7 @@ async def one_round(
                 profile.disable()
         alone = await triage_alone(runtime, count)
     finally:
+        await runtime.services.triage.close()
         await runtime.engine.dispose()
         await runtime.store_engine.dispose()
     return count / handling, count / alone
@@ -207,28 +209,41 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", help="a PostgreSQL URL; default SQLite in a temp file")
     parser.add_argument("--processes", type=int, default=1, help="working processes (PostgreSQL)")
+    parser.add_argument(
+        "--batches",
+        default="8",
+        help="events a worker handles in one transaction, comma-separated: each in every "
+        "round, interleaved (1 is one transaction per event)",
+    )
     parser.add_argument("--profile", help="write a cProfile of the handling to this file")
     args = parser.parse_args()
     if args.processes > 1 and not args.database:
         parser.error("--processes needs --database: SQLite has one writer for all processes")
+    batches = [int(b) for b in args.batches.split(",")]
     profile = cProfile.Profile() if args.profile else None
-    handled: list[float] = []
-    alone: list[float] = []
+    handled: dict[int, list[float]] = {b: [] for b in batches}
+    alone: dict[int, list[float]] = {b: [] for b in batches}
     with tempfile.TemporaryDirectory() as folder:
         for n in range(args.rounds):
-            name = f"heatshield_bench_handling_{n}"
-            if args.database:
-                url = await create_database(args.database, name)
-            else:
-                url = f"sqlite+aiosqlite:///{folder}/round-{n}.db"
-            try:
-                rate, baseline = await one_round(url, args.events, args.processes, profile)
-            finally:
+            for batch in batches:
+                os.environ["HEATSHIELD_HANDLING_BATCH"] = str(batch)
+                name = f"heatshield_bench_handling_{n}_{batch}"
                 if args.database:
-                    await drop_database(args.database, name)
-            handled.append(rate)
-            alone.append(baseline)
-            print(f"round {n + 1}: handled {rate:.1f}/s, triage alone {baseline:.1f}/s", flush=True)
+                    url = await create_database(args.database, name)
+                else:
+                    url = f"sqlite+aiosqlite:///{folder}/round-{n}-{batch}.db"
+                try:
+                    rate, baseline = await one_round(url, args.events, args.processes, profile)
+                finally:
+                    if args.database:
+                        await drop_database(args.database, name)
+                handled[batch].append(rate)
+                alone[batch].append(baseline)
+                print(
+                    f"round {n + 1}, batch {batch}: handled {rate:.1f}/s, "
+                    f"triage alone {baseline:.1f}/s",
+                    flush=True,
+                )
     if profile:
         profile.dump_stats(args.profile)
     database = "PostgreSQL" if args.database else "SQLite (temporary file)"
@@ -237,10 +252,13 @@ async def main() -> None:
         f"{database}, {args.events} events from {STAKEHOLDERS} stakeholders, "
         f"{args.processes} process(es) of 4 workers"
     )
-    print(f"events handled a second (min / median / max): {spread(handled)}")
-    print(f"triage alone, same texts, a second:          {spread(alone)}")
-    extra = [1000 / h - 1000 / a for h, a in zip(handled, alone, strict=True)]
-    print(f"handling adds per event (ms):                 {spread(extra)}")
+    for batch in batches:
+        print(
+            f"batch {batch}: events handled a second (min / median / max): {spread(handled[batch])}"
+        )
+        print(f"batch {batch}: triage alone, same texts, a second:          {spread(alone[batch])}")
+        extra = [1000 / h - 1000 / a for h, a in zip(handled[batch], alone[batch], strict=True)]
+        print(f"batch {batch}: handling adds per event (ms):                 {spread(extra)}")
 
 
 if __name__ == "__main__":

@@ -344,10 +344,7 @@ class BacklogRepository:
         self._session = session
 
     async def add(self, request: Request, item: BacklogItem) -> BacklogItem:
-        self._session.add(request)
-        await self._session.flush()
-        item.request_id = request.id
-        item.request = request
+        item.request = request  # one flush writes both, the request first
         self._session.add(item)
         await self._session.flush()
         return item
@@ -410,8 +407,10 @@ class BacklogRepository:
         """The newest item of this stakeholder with a question asked since then still open;
         locked on PostgreSQL, so an answer and a decision at the same moment cannot both win."""
         asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
-        return await self._session.scalar(
-            select(BacklogItem)
+        # Asked of every direct message, and mostly there is none: the id alone first, the
+        # item with its request and people (and the lock) only when there is one.
+        item_id = await self._session.scalar(
+            select(BacklogItem.id)
             .join(Request, BacklogItem.request_id == Request.id)
             .where(
                 Request.stakeholder_id == person_id,
@@ -421,8 +420,19 @@ class BacklogRepository:
             )
             .order_by(BacklogItem.id.desc())
             .limit(1)
+        )
+        if item_id is None:
+            return None
+        item = await self._session.scalar(
+            select(BacklogItem)
+            .where(
+                BacklogItem.id == item_id,
+                BacklogItem.status == ItemStatus.NEEDS_INFO,
+                BacklogItem.pending_question.is_not(None),
+            )
             .with_for_update(of=BacklogItem)
         )
+        return item
 
     async def candidate_versions(
         self, *, workspace_id: int, changed_since: datetime

@@ -40,6 +40,9 @@ class Context:
     services: Services
     workspace: Workspace
     actor: Person
+    # What handling the event came to, in a few words for the log's one line per event
+    # ("request #12 filed: bug, urgent"); the middleware sets the route or button otherwise.
+    outcome: str = ""
 
     @property
     def clock(self) -> Clock:

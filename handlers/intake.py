@@ -86,7 +86,23 @@ async def take_request(
     )
     if breaks_through(item) and not await already_alerted(ctx, item):
         await alert_deciders(ctx, item)
+    ctx.outcome = filed(item)
     return item
+
+
+def filed(item: BacklogItem) -> str:
+    """The request as the log's line tells it: "request #12 filed: bug, urgent, asked why"."""
+    facts = [item.type]
+    if item.urgent:
+        facts.append("urgent")
+    if item.duplicate_of_id is not None:
+        facts.append(f"duplicate of #{item.duplicate_of_id}")
+    if item.check_kind:
+        facts.append(f"asked about {item.check_kind}")
+    elif item.status == ItemStatus.NEEDS_INFO:
+        facts.append("asked why")
+    facts.append("broke through" if breaks_through(item) else "held for review")
+    return f"request #{item.id} filed: " + ", ".join(facts)
 
 
 async def triage_request(ctx: Context, text: str, *, may_ask: bool = True) -> triage.TriageResult:
@@ -248,6 +264,7 @@ async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem) 
     item.question_asked_by_id = None
     item.needs_info = False
     item.status = ItemStatus.QUEUED
+    ctx.outcome = f"answer joined request #{item.id}"
     tr = ctx.tr
     if asked_by_id is None:
         reply = (

@@ -63,6 +63,7 @@ Middleware = Callable[[Entry, InboundEvent, Context, Next], Awaitable[None]]
 
 
 async def logged(entry: Entry, event: InboundEvent, ctx: Context, call_next: Next) -> None:
+    """Names what the event went to, for the log's line about it (unless the handler says more)."""
     log.debug(
         "%s by %s in workspace %s goes to %s",
         entry.kind,
@@ -71,6 +72,8 @@ async def logged(entry: Entry, event: InboundEvent, ctx: Context, call_next: Nex
         entry.name,
     )
     await call_next()
+    if not ctx.outcome:
+        ctx.outcome = entry.name if entry.kind == "Message" else f"{entry.name} clicked"
 
 
 async def authorised(entry: Entry, event: InboundEvent, ctx: Context, call_next: Next) -> None:
@@ -168,6 +171,7 @@ async def refuse(
     )
     await audit_refusal(ctx, action, target, reason)
     await outbox.answer(ctx, event, text)
+    ctx.outcome = f"{action} refused: {reason}"
 
 
 def refusal_reason(roles: frozenset[Role]) -> str:

@@ -33,7 +33,7 @@ from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
 from handlers.people import person_for, remember_direct_conversation, workspace_for
 from handlers.triage import TriageInputError
-from storage.models import InboundRecord, InboundStatus
+from storage.models import InboundRecord, InboundStatus, Workspace
 from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,7 @@ class Pipeline:
         await self._services.triage.prefetch([t for e in events if (t := message_text(e))])
         now = self._services.clock.now()
         handled: list[InboundEvent] = []
+        outcomes: list[str] = []
         lost: set[str] = set()
         async with self._db.transaction() as uow:
             held = await uow.inbound.finish_many(
@@ -203,8 +204,10 @@ class Pipeline:
                     log.info("Lost the claim on %s %s", event.kind, event.idempotency_key)
                     lost.add(record.idempotency_key)
                     continue
-                await self._dispatch(uow, event, now)
+                outcomes.append(await self._dispatch(uow, event, now))
                 handled.append(event)
+        for outcome in outcomes:
+            log.info("%s", outcome)
         return handled, lost
 
     async def handle(self, record: InboundRecord) -> None:
@@ -268,14 +271,19 @@ class Pipeline:
             if not await uow.inbound.finish(record_id=record.id, owner=self.owner, now=now):
                 log.info("Lost the claim on %s %s", event.kind, event.idempotency_key)
                 return
-            await self._dispatch(uow, event, now)
+            outcome = await self._dispatch(uow, event, now)
+        log.info("%s", outcome)
 
-    async def _dispatch(self, uow: UnitOfWork, event: InboundEvent, now: datetime) -> None:
+    async def _dispatch(self, uow: UnitOfWork, event: InboundEvent, now: datetime) -> str:
+        """Handles the event in the transaction; returns the log's line about it (written once
+        the transaction is committed, so a batch handled again alone is not told twice)."""
         workspace = await workspace_for(uow, event.conversation, self._services.defaults, now)
         actor = await person_for(uow, workspace, event.sender, now)
         if isinstance(event, MessageEvent) and event.source == "direct":
             remember_direct_conversation(actor, event.conversation)
-        await dispatch(event, Context(uow, self._services, workspace, actor))
+        ctx = Context(uow, self._services, workspace, actor)
+        await dispatch(event, ctx)
+        return handled_line(event, workspace, ctx.outcome or event.kind)
 
     async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> str:
         """A failure that may pass: try again later, unless it has been failing for too long."""
@@ -313,6 +321,15 @@ class Pipeline:
             if event is not None:
                 apology = _apology(event, self._services.defaults.language)
                 await uow.outbox.add(new_outbox_row(event.conversation, apology, now))
+
+
+def handled_line(event: InboundEvent, workspace: Workspace, outcome: str) -> str:
+    """One line per handled event: what came from whom, where, and what it came to."""
+    where = workspace.name or workspace.external_id
+    return (
+        f"Handled {event.kind} {event.idempotency_key} from {event.sender.user_id} "
+        f"in workspace {workspace.id} ({where}): {outcome}"
+    )
 
 
 def message_text(event: InboundEvent) -> str:

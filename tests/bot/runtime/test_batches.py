@@ -147,3 +147,38 @@ async def test_an_event_whose_claim_was_lost_is_left_to_its_new_owner(runtime: R
 
     assert await statuses(runtime) == {"l-0": "done", "l-1": "working", "l-2": "done"}
     assert await answers(runtime) == ["p0", "p2"]
+
+
+async def test_each_handled_event_is_logged_once_with_its_workspace_and_outcome(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await runtime.pipeline.accept(message("hello", user="anna", text="Thanks!"))
+    await runtime.pipeline.accept(message("outage", user="ben", text=OUTAGE))
+    await runtime.pipeline.accept(message("again", user="carla", text=OUTAGE))
+    triage = runtime.services.triage
+    real = triage.triage
+    calls = 0
+
+    async def fails_once_on_the_second(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionResetError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(triage, "triage", fails_once_on_the_second)
+    caplog.set_level("INFO", logger="bot.runtime.pipeline")
+
+    await runtime.pipeline.handle_batch(await claimed(runtime, 3))
+
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Handled ")]
+    assert len(lines) == 3, "one line each, though the batch was rolled back and handled again"
+    by_key = {line.split()[2]: line for line in lines}
+    assert set(by_key) == {"hello", "outage", "again"}
+    assert all("in workspace " in line and "(Demo)" in line for line in lines)
+    assert by_key["hello"].endswith(": small talk")
+    first, second = sorted(await state.items(runtime), key=lambda item: item.id)
+    assert by_key["outage"].endswith(f"request #{first.id} filed: incident, urgent, broke through")
+    assert (
+        f"request #{second.id} filed: incident, urgent, duplicate of #{first.id}" in by_key["again"]
+    )

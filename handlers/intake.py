@@ -10,7 +10,7 @@ from bot.kernel.events import ConversationRef, ForwardedMessage, MessageEvent
 from bot.kernel.i18n import N_
 from bot.kernel.outbound import OutboundMessage
 from handlers import outbox, triage
-from handlers.acknowledge import ack_section, acknowledge, expectation
+from handlers.acknowledge import ack_section, acknowledge
 from handlers.cards import item_card
 from handlers.commands import HELP_INTRO
 from handlers.context import Context
@@ -227,65 +227,6 @@ async def refuse_too_long(event: MessageEvent, ctx: Context, length: int) -> Non
         limit=MAX_REQUEST_LENGTH,
     )
     await outbox.answer(ctx, event, text)
-
-
-async def awaiting_answer(incoming: Incoming, ctx: Context) -> BacklogItem | None:
-    """The stakeholder's request whose question this direct message answers, unless the message
-    cannot wait: then it is a request of its own. Its triage is kept for that request."""
-    if incoming.event.source != "direct":
-        return None
-    since = ctx.clock.now() - QUESTIONS_KEEP
-    waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
-    if waiting is None:
-        return None
-    incoming.triaged = await triage_request(ctx, incoming.text)
-    return None if cannot_wait(ctx, incoming.triaged) else waiting
-
-
-def cannot_wait(ctx: Context, result: triage.TriageResult) -> bool:
-    """What is more likely urgent than not is never taken as the answer to an open question:
-    it must have its own chance to break through."""
-    limits = ctx.services.triage.triager.model.thresholds
-    return result.urgent or result.confidence.urgent >= (limits.urgent_ask + limits.urgent_auto) / 2
-
-
-@route("question answer", awaiting_answer)
-async def answer_question(event: MessageEvent, ctx: Context, item: BacklogItem) -> None:
-    """The stakeholder's answer joins the request; a PO's question gets its answer relayed."""
-    text = event.text.strip()
-    request = item.request
-    question = item.pending_question or ""
-    addition = f"{question}\n{text}" if item.question_asked_by_id else text
-    request.clarification = (
-        f"{request.clarification}\n\n{addition}" if request.clarification else addition
-    )
-    asked_by_id = item.question_asked_by_id
-    item.pending_question = None
-    item.question_asked_by_id = None
-    item.needs_info = False
-    item.status = ItemStatus.QUEUED
-    ctx.outcome = f"answer joined request #{item.id}"
-    tr = ctx.tr
-    if asked_by_id is None:
-        reply = (
-            tr.t('Thanks, that helps. I\'ve added it to your request "{title}".', title=item.title)
-            + " "
-            + expectation(ctx, tr, ctx.actor, ctx.actor.name)
-        )
-        await outbox.answer(ctx, event, reply)
-        return
-    await outbox.answer(ctx, event, tr.t("Thanks, I've passed your answer on to the PO."))
-    asker = await ctx.uow.people.by_id(person_id=asked_by_id)
-    if asker is not None:
-        tr_asker = ctx.translator_for(asker)
-        headline = tr_asker.t(
-            '{name} answered your question about #{id}: "{answer}"',
-            name=ctx.actor.name,
-            id=item.id,
-            answer=text,
-        )
-        card = item_card(tr_asker, headline, item, await duplicate_of(ctx, item))
-        await outbox.send_direct(ctx, asker, card, item_ids=[item.id])
 
 
 @dataclass(frozen=True)

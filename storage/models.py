@@ -240,6 +240,8 @@ class BacklogItem(Base):
     # A question to the stakeholder that waits for an answer, and who asked it.
     pending_question: Mapped[str | None] = mapped_column(Text)
     question_asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The "why" question was asked once more after a reply that did not answer it.
+    question_repeated: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 

@@ -64,6 +64,8 @@ STAKEHOLDER_CAN_WAIT = N_("The stakeholder says it can wait")
 STAKEHOLDER_ESCALATED = N_("The stakeholder marked it urgent")
 STAKEHOLDER_SAME = N_("The stakeholder confirmed it is the same as #{id}")
 STAKEHOLDER_OTHER = N_("The stakeholder says it is not the same as #{id}")
+STAKEHOLDER_WHY = N_('The stakeholder explained why: "{answer}"')
+STAKEHOLDER_NO_WHY = N_("Asked why, the stakeholder gave no reason")
 CORRECTED_TYPE = N_("{who} corrected it: {type}")
 CORRECTED_URGENT = N_("{who} marked it urgent")
 CORRECTED_NOT_URGENT = N_("{who} marked it not urgent")
@@ -90,7 +92,7 @@ ABOUT_URGENCY = frozenset(
 ABOUT_TYPE = frozenset(
     {*LIKE_EXAMPLES.values(), *TEAM_LABELLED.values(), INHERITED, CORRECTED_TYPE}
 )
-ABOUT_WHY = frozenset({HAS_WHY, HAS_CONTEXT, NEEDS_INFO})
+ABOUT_WHY = frozenset({HAS_WHY, HAS_CONTEXT, NEEDS_INFO, STAKEHOLDER_WHY, STAKEHOLDER_NO_WHY})
 ABOUT_DUPLICATE = frozenset(
     {
         DUPLICATE,
@@ -110,6 +112,8 @@ LATER = frozenset(
         STAKEHOLDER_ESCALATED,
         STAKEHOLDER_SAME,
         STAKEHOLDER_OTHER,
+        STAKEHOLDER_WHY,
+        STAKEHOLDER_NO_WHY,
         CORRECTED_TYPE,
         CORRECTED_URGENT,
         CORRECTED_NOT_URGENT,
@@ -144,6 +148,8 @@ ALL = (
     STAKEHOLDER_ESCALATED,
     STAKEHOLDER_SAME,
     STAKEHOLDER_OTHER,
+    STAKEHOLDER_WHY,
+    STAKEHOLDER_NO_WHY,
     CORRECTED_TYPE,
     CORRECTED_URGENT,
     CORRECTED_NOT_URGENT,

@@ -6,8 +6,9 @@ from typing import Any
 
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Button, Field, InputSpec, Menu, OutboundMessage, Section
+from handlers.texts import day_text
 from handlers.triage.reason_texts import LATER as LATER_REASONS
-from storage.models import BacklogItem, ItemType, Source
+from storage.models import BacklogItem, ItemStatus, ItemType, Source
 
 TYPE_NAMES = {
     ItemType.INCIDENT: N_("Incident"),
@@ -83,6 +84,20 @@ def status_name(tr: Translator, status: str) -> str:
     return tr.t(STATUS_NAMES.get(status, status))
 
 
+def status_text(tr: Translator, item: BacklogItem, timezone: str | None = None) -> str:
+    """The item's state in words, with what a reader acts on: until when it is deferred (in
+    the reader's time zone, when known), which request it was merged into."""
+    if item.status == ItemStatus.DEFERRED and item.deferred_until and timezone:
+        return tr.t("deferred until {day}", day=day_text(tr, item.deferred_until, timezone))
+    if item.status == ItemStatus.MERGED and item.duplicate_of_id is not None:
+        return tr.t("merged into #{id}", id=item.duplicate_of_id)
+    if item.status == ItemStatus.APPROVED and item.type == ItemType.INCIDENT:
+        return tr.t("being worked on")
+    if item.status == ItemStatus.DONE and item.type == ItemType.INCIDENT:
+        return tr.t("resolved")
+    return status_name(tr, item.status)
+
+
 def source_text(tr: Translator, item: BacklogItem) -> str:
     request = item.request
     forwarder = request.forwarded_by.name if request.forwarded_by else ""
@@ -97,7 +112,11 @@ def request_text(item: BacklogItem) -> str:
 
 
 def item_section(
-    tr: Translator, item: BacklogItem, duplicate: BacklogItem | None = None
+    tr: Translator,
+    item: BacklogItem,
+    duplicate: BacklogItem | None = None,
+    *,
+    timezone: str | None = None,
 ) -> Section:
     """The item as the PO sees it: facts, why triage thinks so, and the decision buttons."""
     fields = [
@@ -105,7 +124,7 @@ def item_section(
         Field(label=tr.t("Urgency"), value=urgency_name(tr, item)),
         Field(label=tr.t("From"), value=item.request.stakeholder.name),
         Field(label=tr.t("Source"), value=source_text(tr, item)),
-        Field(label=tr.t("Status"), value=status_name(tr, item.status)),
+        Field(label=tr.t("Status"), value=status_text(tr, item, timezone)),
     ]
     if duplicate is not None:
         fields.append(
@@ -237,18 +256,47 @@ def item_card(
     return OutboundMessage(text=headline, sections=(item_section(tr, item, duplicate),))
 
 
-def with_outcome(message: OutboundMessage, item: BacklogItem, outcome: str) -> OutboundMessage:
-    """The card after a decision: the item's section shows the outcome and loses its buttons
-    and menu; a stakeholder's acknowledgement loses its buttons (nothing left to press)."""
+def with_outcome(
+    message: OutboundMessage,
+    tr: Translator,
+    item: BacklogItem,
+    duplicate: BacklogItem | None,
+    outcome: str,
+    timezone: str,
+) -> OutboundMessage:
+    """The card after a decision: the item's section drawn as the item is now, with the
+    outcome, without decision buttons or corrections (an incident being worked on keeps its
+    Resolve button); a stakeholder's acknowledgement loses its buttons (nothing left to press)."""
     for section in message.sections:
         if section.key == item_key(item):
-            decided = section.model_copy(update={"buttons": (), "menu": None, "outcome": outcome})
+            drawn = item_section(tr, item, duplicate, timezone=timezone)
+            decided = drawn.model_copy(
+                update={
+                    "buttons": after_decision_buttons(tr, item),
+                    "menu": None,
+                    "outcome": outcome,
+                }
+            )
             message = message.replace_section(section.key, decided)
         elif section.key == f"ack:{item.id}" and section.buttons:
             message = message.replace_section(
                 section.key, section.model_copy(update={"buttons": ()})
             )
     return message
+
+
+def after_decision_buttons(tr: Translator, item: BacklogItem) -> tuple[Button, ...]:
+    """What is left to press on a decided card: Resolve, on an incident being worked on."""
+    if item.status == ItemStatus.APPROVED and item.type == ItemType.INCIDENT:
+        return (
+            Button(
+                label=tr.t("Mark resolved"),
+                action_id="resolve",
+                value=str(item.id),
+                style="primary",
+            ),
+        )
+    return ()
 
 
 def with_item(

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.kernel.events import MessageEvent
-from bot.kernel.i18n import N_
+from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, OutboundMessage, Section
+from bot.kernel.review_times import next_review, parse_review_times
 from handlers import outbox
-from handlers.cards import item_section, shown_item_ids, status_name, type_name
-from handlers.context import Context
-from handlers.items import duplicate_of
+from handlers.cards import item_section, shown_item_ids, status_text, type_name
+from handlers.context import Context, timezone_of
+from handlers.items import breaks_through, duplicate_of
 from handlers.routing import DECIDER_ROLES, Phrases, help_lines, route
-from storage.models import Person
+from handlers.texts import day_text
+from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemStatus, Person
 
 QUEUE_PAGE = 15
 BACKLOG_PAGE = 10
@@ -110,9 +112,34 @@ async def status_command(event: MessageEvent, ctx: Context, _: str) -> None:
     sections = [
         Section(
             title=f"#{item.id} {item.title}",
-            fields=(Field(label=tr.t("Status"), value=status_name(tr, item.status)),),
+            fields=(Field(label=tr.t("Status"), value=await where_it_stands(ctx, tr, item)),),
         )
         for item in items
     ]
     message = listing(tr.t("Your requests:"), tr.t("You have no requests yet."), sections)
     await outbox.reply(ctx, event.conversation, message)
+
+
+async def where_it_stands(ctx: Context, tr: Translator, item: BacklogItem) -> str:
+    """A request's state as its stakeholder acts on it: the day they will hear, the question
+    they have to answer, until when it is deferred, which request it joined and how that one
+    stands."""
+    zone = timezone_of(ctx.actor, ctx.workspace)
+    if item.status == ItemStatus.NEEDS_INFO and item.pending_question:
+        return tr.t("waiting for your answer: {question}", question=item.pending_question)
+    if item.status in UNDECIDED_STATUSES and not breaks_through(item):
+        upcoming = next_review(
+            ctx.clock.now(), parse_review_times(ctx.workspace.review_times), ctx.workspace.timezone
+        )
+        return tr.t("waiting for the PO; you'll hear by {day}", day=day_text(tr, upcoming, zone))
+    if item.status in UNDECIDED_STATUSES:
+        return tr.t("with the PO now (it could not wait for the review)")
+    target = await duplicate_of(ctx, item) if item.status == ItemStatus.MERGED else None
+    if target is not None:
+        return tr.t(
+            'merged into #{id} "{title}": {state}',
+            id=target.id,
+            title=target.title,
+            state=status_text(tr, target, zone),
+        )
+    return status_text(tr, item, zone)

@@ -18,12 +18,13 @@ from handlers.cards import status_name, with_outcome
 from handlers.context import Context, timezone_of
 from handlers.items import duplicate_of
 from handlers.registry import on_action
-from handlers.texts import day_text
+from handlers.texts import day_text, moment_text
 from storage.models import (
     UNDECIDED_STATUSES,
     BacklogItem,
     Decision,
     ItemStatus,
+    ItemType,
     Person,
 )
 
@@ -97,12 +98,17 @@ async def record(
 
 
 async def close_cards(ctx: Context, item: BacklogItem, outcome_msgid: str, **params: str) -> None:
-    """Every card showing the item now shows the outcome, in its reader's language, no buttons."""
+    """Every card showing the item now shows it as it is and the outcome (who, what, when, in
+    the reader's language and time zone), without the decision buttons."""
+    duplicate = await duplicate_of(ctx, item)
+    now = ctx.clock.now()
 
     def rewrite(message: OutboundMessage, reader: Person | None) -> OutboundMessage:
         tr = ctx.translator_for(reader) if reader else ctx.tr
+        zone = timezone_of(reader, ctx.workspace) if reader else ctx.workspace.timezone
         outcome = tr.t(outcome_msgid, who=ctx.actor.name, **params)
-        return with_outcome(message, item, outcome)
+        outcome = f"{outcome} ({moment_text(tr, now, zone)})"
+        return with_outcome(message, tr, item, duplicate, outcome, zone)
 
     await outbox.update_cards(ctx, item, rewrite)
 
@@ -161,6 +167,12 @@ async def approve(event: ActionEvent, ctx: Context) -> None:
         await close_cards(ctx, item, N_("Approved by {who}, at the bottom of the backlog."))
 
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        if item.type == ItemType.INCIDENT:
+            return tr.t(
+                'The PO has taken up your report "{title}": someone is on it. '
+                "I'll tell you when it is resolved.",
+                title=subject.title,
+            )
         place = tr.t("at the top") if top else tr.t("at the bottom")
         return tr.t(
             'Good news: the PO has put your request "{title}" on the backlog ({place}).',
@@ -308,6 +320,52 @@ async def merge(event: ActionEvent, ctx: Context) -> None:
     await outbox.answer(
         ctx, event, ctx.tr.t("Merged #{id} into #{target}.", id=item.id, target=target.id)
     )
+
+
+@on_action("resolve")
+async def resolve(event: ActionEvent, ctx: Context) -> None:
+    """An incident the PO took up is resolved: its stakeholders hear it, once."""
+    item = await load_resolvable(event, ctx)
+    if item is None:
+        return
+    item.status = ItemStatus.DONE
+    await record(ctx, item, "resolve")
+    await close_cards(ctx, item, N_("Resolved, marked by {who}."))
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(
+            'Your report "{title}" has been resolved. Thanks for raising it.', title=subject.title
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+    await outbox.answer(
+        ctx, event, ctx.tr.t("Marked #{id} resolved; the stakeholder has been told.", id=item.id)
+    )
+
+
+async def load_resolvable(event: ActionEvent, ctx: Context) -> BacklogItem | None:
+    """The approved incident the Resolve button is for, or None after saying why not."""
+    item_id = int(event.value) if event.value.isdigit() and int(event.value) < MAX_ID else -1
+    item = await ctx.uow.backlog.get_for_update(workspace_id=ctx.workspace.id, item_id=item_id)
+    if item is None:
+        await audit_refusal(ctx, event.action_id, event.value, NO_SUCH_ITEM)
+        await outbox.answer(
+            ctx, event, ctx.tr.t("I can't find that request; it may have been removed.")
+        )
+        return None
+    if item.status == ItemStatus.DONE:
+        await outbox.answer(
+            ctx,
+            event,
+            ctx.tr.t("#{id} is marked resolved already; nobody was told again.", id=item.id),
+        )
+        return None
+    if item.status != ItemStatus.APPROVED or item.type != ItemType.INCIDENT:
+        await outbox.answer(
+            ctx, event, ctx.tr.t("Only an incident that was taken up can be marked resolved.")
+        )
+        return None
+    return item
 
 
 @on_action("ask")

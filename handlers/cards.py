@@ -8,6 +8,7 @@ from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Button, Field, InputSpec, Menu, OutboundMessage, Section
 from handlers.texts import day_text
 from handlers.triage.reason_texts import LATER as LATER_REASONS
+from handlers.triage.text import snippet
 from storage.models import BacklogItem, ItemStatus, ItemType, Source
 
 TYPE_NAMES = {
@@ -52,6 +53,7 @@ CHECK_NAMES = {
 # Reason values shown as numbers, in the reader's notation (0.84 or 0,84; 5,000 or 5.000).
 NUMBER_PARAMS = frozenset({"p", "score"})
 WHOLE_NUMBER_PARAMS = frozenset({"chars"})
+CARD_TEXT = 600  # characters of the request shown on a card
 STATUS_NAMES = {
     "queued": N_("waiting for the PO"),
     "needs_info": N_("waiting for more information"),
@@ -111,6 +113,21 @@ def request_text(item: BacklogItem) -> str:
     return request.text
 
 
+def card_text(tr: Translator, item: BacklogItem) -> str:
+    """The request's words on a card, shortened when long: a card must not fill the screen."""
+    text = request_text(item)
+    if len(text) <= CARD_TEXT:
+        return text
+    return (
+        snippet(text, CARD_TEXT)
+        + "\n"
+        + tr.t(
+            "({count} characters in all; the backlog export has the whole text.)",
+            count=tr.number(len(text)),
+        )
+    )
+
+
 def item_section(
     tr: Translator,
     item: BacklogItem,
@@ -146,7 +163,7 @@ def item_section(
     return Section(
         key=item_key(item),
         title=f"#{item.id} {item.title}",
-        text=request_text(item),
+        text=card_text(tr, item),
         fields=tuple(fields),
         buttons=decision_buttons(tr, item, duplicate),
         menu=correction_menu(tr, item),

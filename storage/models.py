@@ -375,7 +375,8 @@ class TeamsTenant(Base):
 
 
 class PlaygroundMessage(Base):
-    """The playground's inbox: what the bot sent each person, kept in the database."""
+    """The playground's conversations, kept in the database: what the bot sent each person,
+    and what each person wrote (``from_person``), so the chat reads the same after a reload."""
 
     __tablename__ = "playground_messages"
     __table_args__ = (Index("ix_playground_messages_inbox", "workspace", "user_id", "id"),)
@@ -383,6 +384,7 @@ class PlaygroundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[str] = mapped_column(String(255))
+    from_person: Mapped[bool] = mapped_column(default=False, server_default=false())
     message: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]

@@ -13,7 +13,8 @@ class Playground:
         self.workspace = workspace
 
     async def say(self, user: str, text: str, **extra: Any) -> dict[str, Any]:
-        body = {"workspace": self.workspace, "user": user, "text": text, **extra}
+        """Post a message; a user the workspace does not know yet is taken in (``create``)."""
+        body = {"workspace": self.workspace, "user": user, "text": text, "create": True, **extra}
         response = await self.http.post("/playground/api/messages", json=body)
         assert response.status == 200, await response.text()
         return dict(await response.json())
@@ -34,6 +35,11 @@ class Playground:
         return dict(await response.json())
 
     async def inbox(self, user: str) -> list[dict[str, Any]]:
+        """What the bot sent the person, oldest first."""
+        return [m for m in await self.conversation(user) if m["from"] == "bot"]
+
+    async def conversation(self, user: str) -> list[dict[str, Any]]:
+        """The person's whole conversation: their own messages and the bot's, oldest first."""
         response = await self.http.get(
             "/playground/api/inbox", params={"workspace": self.workspace, "user": user}
         )

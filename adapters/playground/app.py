@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.playground.render import inbox_entry
+from adapters.playground.render import inbox_entry, own_message
 from adapters.playground.translate import (
     PLATFORM,
     ActionBody,
@@ -27,13 +27,26 @@ from adapters.playground.translate import (
     message_event,
     parse,
 )
+from bot.kernel.clock import Clock
 from bot.kernel.errors import InvalidInputError, NotFoundError, OverloadedError
-from bot.kernel.events import ANY_CONTROL, MAX_ID
+from bot.kernel.events import ANY_CONTROL, MAX_ID, InboundEvent, MessageEvent
 from bot.kernel.payloads import nested_too_deep
 from bot.kernel.ports import Inbox
+from storage.models import PlaygroundMessage
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+
+
+class UnknownPersonError(NotFoundError):
+    def __init__(self, user: str) -> None:
+        super().__init__("person", user)
+        self.args = (
+            f"user: nobody called {user!r} in this workspace; "
+            'send "create": true to take them in as a stakeholder',
+        )
+
+
 PAGE = Path(__file__).parent / "static" / "index.html"
 PREFIX = "/playground"
 
@@ -68,8 +81,11 @@ async def _secure(request: web.Request, response: web.StreamResponse) -> None:
 
 
 class PlaygroundRoutes:
-    def __init__(self, db: Database, inbox: Inbox, deliver: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self, db: Database, inbox: Inbox, deliver: Callable[[], Awaitable[int]], clock: Clock
+    ) -> None:
         self._db = db
+        self._clock = clock
         self._inbox = inbox
         self._deliver = deliver
 
@@ -103,10 +119,13 @@ class PlaygroundRoutes:
         return web.json_response({"workspaces": result})
 
     async def post_message(self, request: web.Request) -> web.Response:
-        return await self._receive(request, lambda body: message_event(parse(MessageBody, body)))
+        return await self._receive(request, _message)
 
     async def post_action(self, request: web.Request) -> web.Response:
-        return await self._receive(request, lambda body: action_event(parse(ActionBody, body)))
+        # A click by someone unknown is not refused here: the bot refuses it, and audits it.
+        return await self._receive(
+            request, lambda body: (action_event(parse(ActionBody, body)), False)
+        )
 
     async def inbox(self, request: web.Request) -> web.Response:
         try:
@@ -127,7 +146,9 @@ class PlaygroundRoutes:
             messages = [inbox_entry(row) for row in rows]
         return web.json_response({"messages": messages})
 
-    async def _receive(self, request: web.Request, translate: Callable[[Any], Any]) -> web.Response:
+    async def _receive(
+        self, request: web.Request, translate: Callable[[Any], tuple[InboundEvent, bool]]
+    ) -> web.Response:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
@@ -135,8 +156,10 @@ class PlaygroundRoutes:
         if nested_too_deep(body):
             return _error(400, "body: nested too deep")
         try:
-            event = translate(body)
+            event, known_only = translate(body)
             await self._ensure_workspace(event.conversation.workspace)
+            if known_only:
+                await self._ensure_person(event.conversation.workspace, event.sender.user_id)
         except InvalidInputError as exc:
             return _error(400, str(exc))
         except ValidationError as exc:  # an id the neutral event refuses (a control character)
@@ -151,6 +174,8 @@ class PlaygroundRoutes:
         except OverloadedError as exc:
             return _error(503, "busy; try again in a moment", retry_after=exc.retry_after)
         if fresh:
+            if isinstance(event, MessageEvent):
+                await self._keep_own_message(event)
             # Handled here when no worker took it first; the answer waits for the replies.
             await self._inbox.process(event)
             await self._inbox.wait_handled(event)
@@ -161,6 +186,31 @@ class PlaygroundRoutes:
         async with self._db.transaction() as uow:
             if await uow.workspaces.get(platform=PLATFORM, external_id=workspace) is None:
                 raise NotFoundError("playground workspace", workspace)
+
+    async def _ensure_person(self, workspace: str, user: str) -> None:
+        async with self._db.read() as uow:
+            found = await uow.workspaces.get(platform=PLATFORM, external_id=workspace)
+            if found is None or await uow.people.get(workspace_id=found.id, user_id=user) is None:
+                raise UnknownPersonError(user)
+
+    async def _keep_own_message(self, event: MessageEvent) -> None:
+        """What the person wrote, in their own conversation, before the bot's replies to it."""
+        forward = event.forward_of
+        async with self._db.transaction() as uow:
+            await uow.playground.add(
+                PlaygroundMessage(
+                    workspace=event.conversation.workspace,
+                    user_id=event.sender.user_id,
+                    from_person=True,
+                    message=own_message(event, forward.author.user_id if forward else None),
+                    created_at=self._clock.now(),
+                )
+            )
+
+
+def _message(body: Any) -> tuple[MessageEvent, bool]:
+    parsed: MessageBody = parse(MessageBody, body)
+    return message_event(parsed), not parsed.create
 
 
 def _required(query: Any, name: str) -> str:

@@ -15,7 +15,7 @@ class PlaygroundPlatform:
 
     def __init__(self, deps: PlatformDeps) -> None:
         self.sender: Sender = PlaygroundSender(deps.db, deps.services.clock)
-        self._routes = PlaygroundRoutes(deps.db, deps.inbox, deps.deliver_due)
+        self._routes = PlaygroundRoutes(deps.db, deps.inbox, deps.deliver_due, deps.services.clock)
 
     def mount(self, app: web.Application) -> None:
         self._routes.mount(app)

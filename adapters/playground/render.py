@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.kernel.events import MessageEvent
 from bot.kernel.outbound import OutboundMessage
 from storage.models import PlaygroundMessage
 
 
+def own_message(event: MessageEvent, forwarded_from: str | None) -> dict[str, Any]:
+    """What a person wrote, as their conversation keeps it (a forward: the message passed on)."""
+    if event.forward_of is not None:
+        return {"text": event.forward_of.text, "forwarded_from": forwarded_from}
+    return {"text": event.text, "forwarded_from": None}
+
+
 def inbox_entry(row: PlaygroundMessage) -> dict[str, Any]:
+    if row.from_person:
+        return {
+            "id": row.id,
+            "from": "person",
+            "text": str(row.message.get("text", "")),
+            "forwarded_from": row.message.get("forwarded_from"),
+            "sections": [],
+            "buttons": [],
+            "image": None,
+            "created_at": row.created_at.isoformat(),
+            "updated_at": None,
+        }
     message = OutboundMessage.model_validate(row.message)
     return {
         "id": row.id,
+        "from": "bot",
         "text": message.text,
         "sections": [section.model_dump(mode="json") for section in message.sections],
         "buttons": [

@@ -42,6 +42,9 @@ class MessageBody(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT)
     forward_of: ForwardBody | None = None
     id: str | None = Field(default=None, min_length=1, max_length=128)
+    # A user the workspace does not know is refused, unless the call says to take them in
+    # (as a stakeholder, the way a new person writing in Slack or Teams is).
+    create: bool = False
 
 
 class ActionBody(BaseModel):
@@ -73,6 +76,8 @@ def direct(workspace: str, user: str) -> ConversationRef:
 
 
 def message_event(body: MessageBody) -> MessageEvent:
+    if body.forward_of is None and not body.text.strip():
+        raise InvalidInputError("text", "is empty: write what you need, and why")
     forward = None
     if body.forward_of is not None:
         forward = ForwardedMessage(

@@ -75,6 +75,15 @@ async def test_the_same_message_id_twice_creates_one_request(
         ),
         ({"workspace": "demo", "user": "anna", "text": "hi", "id": "m\x00"}, 400, "key"),
         ({"workspace": "demo", "user": "anna", "text": [[[[["deep"]]]]]}, 400, "text"),
+        ({"workspace": "demo", "user": "dirk", "text": "hi"}, 404, '"create": true'),
+        ({"workspace": "demo", "user": "anna", "text": ""}, 400, "text: is empty"),
+        ({"workspace": "demo", "user": "anna", "text": " \n\t "}, 400, "text: is empty"),
+        ({"workspace": "demo", "user": "anna"}, 400, "text: is empty"),
+        (
+            {"workspace": "demo", "user": "anna", "text": "hi", "create": "yes please"},
+            400,
+            "create",
+        ),
     ],
 )
 async def test_bad_messages_get_a_clear_error(
@@ -177,13 +186,17 @@ async def test_bad_inbox_queries_get_a_clear_error(
 async def test_the_inbox_can_be_read_from_an_id_on(client: Playground) -> None:
     await client.say("anna", "help")
     await client.say("anna", "status")
-    first, second = await client.inbox("anna")
+    _, help_text, said_status, status_text = await client.conversation("anna")
 
     response = await client.http.get(
-        "/playground/api/inbox", params={"workspace": "demo", "user": "anna", "after": first["id"]}
+        "/playground/api/inbox",
+        params={"workspace": "demo", "user": "anna", "after": help_text["id"]},
     )
 
-    assert [m["id"] for m in (await response.json())["messages"]] == [second["id"]]
+    assert [m["id"] for m in (await response.json())["messages"]] == [
+        said_status["id"],
+        status_text["id"],
+    ]
 
 
 async def test_an_unexpected_error_is_a_json_500_and_the_inbound_is_kept(
@@ -238,3 +251,43 @@ async def test_an_item_id_beyond_the_database_range_is_simply_not_found(
         "/playground/api/inbox", params={"workspace": "demo", "user": "po", "after": "9" * 12}
     )
     assert response.status == 400
+
+
+async def test_an_unknown_user_is_taken_in_when_the_call_says_so(
+    client: Playground, runtime: Runtime
+) -> None:
+    body = {"workspace": "demo", "user": "dirk", "text": FEATURE, "create": True}
+    response = await client.http.post("/playground/api/messages", json=body)
+
+    assert response.status == 200
+    [item] = await state.items(runtime)
+    assert item.request.stakeholder.platform_user_id == "dirk"
+    assert item.request.stakeholder.role == "stakeholder"
+
+
+async def test_a_forward_needs_no_text_of_its_own(client: Playground, runtime: Runtime) -> None:
+    body = {"workspace": "demo", "user": "ben", "forward_of": {"user": "anna", "text": FEATURE}}
+    response = await client.http.post("/playground/api/messages", json=body)
+
+    assert response.status == 200
+    assert len(await state.items(runtime)) == 1
+
+
+async def test_the_conversation_keeps_what_the_person_wrote_before_the_replies(
+    client: Playground,
+) -> None:
+    await client.say("anna", FEATURE, id="m-1")
+    await client.say("anna", FEATURE, id="m-1")  # the same message again: kept once
+    await client.say("ben", "", forward_of={"user": "anna", "text": "Refunds in the report?"})
+
+    anna = await client.conversation("anna")
+    assert [(m["from"], m["text"][:12]) for m in anna[:2]] == [
+        ("person", FEATURE[:12]),
+        ("bot", "Thanks, Anna"),
+    ]
+    assert sum(m["from"] == "person" for m in anna) == 1, "a redelivery is not shown twice"
+    mine = anna[0]
+    assert mine["sections"] == [] and mine["buttons"] == [] and mine["forwarded_from"] is None
+    ben = await client.conversation("ben")
+    assert ben[0]["from"] == "person"
+    assert (ben[0]["text"], ben[0]["forwarded_from"]) == ("Refunds in the report?", "anna")

@@ -97,7 +97,7 @@ async def test_incident_is_approved_in_the_page_and_the_stakeholder_hears_it(
     await composer.press("Enter")
     await expect(messages.last).to_contain_text(re.compile("urgent", re.IGNORECASE))
     await expect(composer).to_have_value("")
-    await expect(page.get_by_test_id("sent")).to_have_text(INCIDENT)
+    await expect(page.get_by_test_id("sent").locator(".text")).to_have_text(INCIDENT)
 
     await chat_as(page, "po")
     card = page.get_by_test_id("card-section").filter(has_text=INCIDENT)
@@ -113,14 +113,24 @@ async def test_incident_is_approved_in_the_page_and_the_stakeholder_hears_it(
 
     await approve.click()
 
-    await expect(card.get_by_role("button")).to_have_count(0)
+    resolve = card.get_by_role("button", name="Mark resolved")
+    await expect(card.get_by_role("button")).to_have_count(1)
+    await expect(resolve).to_be_visible()
     await expect(card).to_contain_text("Approved by Petra (PO)")
+    await expect(card.locator("dl")).to_contain_text("being worked on")
     await expect(messages.filter(has=card)).to_have_attribute("data-message-id", str(message_id))
     await expect(messages.last).to_contain_text("Approved #1")
     await page.screenshot(path=tmp_path / "playground-decided.png")
 
     await chat_as(page, "anna")
-    await expect(messages.last).to_contain_text("on the backlog")
+    await expect(messages.last).to_contain_text("someone is on it")
+
+    await chat_as(page, "po")
+    await resolve.click()
+    await expect(card.get_by_role("button")).to_have_count(0)
+    await expect(card.locator("dl")).to_contain_text("resolved")
+    await chat_as(page, "anna")
+    await expect(messages.last).to_contain_text("has been resolved")
     await expect(page.get_by_test_id("error")).to_be_hidden()
 
 
@@ -217,3 +227,49 @@ async def test_its_urgent_and_a_correction_in_the_page(page: Page, tmp_path: Pat
     await page.screenshot(path=tmp_path / "po-corrected.png", full_page=True)
     if SCREENSHOT:
         shutil.copy(tmp_path / "po-corrected.png", SCREENSHOT)
+
+
+async def test_the_chat_reads_the_same_after_a_reload_and_in_another_tab(
+    page: Page, base_url: str, tmp_path: Path
+) -> None:
+    await chat_as(page, "anna")
+    await send(page, "Can the login button be orange instead of blue?")
+    await expect(page.get_by_test_id("message").last).to_contain_text(
+        "What problem does this solve"
+    )
+    await send(page, "no idea")
+    await expect(page.get_by_test_id("message").last).to_contain_text("'skip'")
+    long_text = "Our brand colour is orange; marketing wants a consistent look. " * 30
+
+    await send(page, long_text)
+    await expect(page.get_by_test_id("message").last).to_contain_text("Thanks, that helps")
+
+    await page.reload()
+    await chat_as(page, "anna")
+    conversation = page.locator("[data-testid=sent], [data-testid=message]")
+    await expect(conversation).to_have_count(6)
+    kinds = [await node.get_attribute("data-testid") for node in await conversation.all()]
+    assert kinds == ["sent", "message", "sent", "message", "sent", "message"], "in order"
+    await expect(page.get_by_test_id("sent").nth(1).locator(".text")).to_have_text("no idea")
+    folded = page.get_by_test_id("sent").last
+    unfold = folded.get_by_test_id("unfold")
+    await expect(unfold).to_contain_text("Show all (")
+    height = await folded.evaluate("node => node.getBoundingClientRect().height")
+    assert height < 250, f"a long message is folded, not {height} px high"
+    await page.screenshot(path=tmp_path / "folded.png")
+    await unfold.click()
+    await expect(unfold).to_have_text("Show less")
+    assert await folded.evaluate("node => node.getBoundingClientRect().height") > height * 2
+    await page.screenshot(path=tmp_path / "reloaded.png", full_page=True)
+
+    other = await page.context.new_page()
+    await other.goto(f"{base_url}/playground")
+    await other.get_by_test_id("person-select").select_option("anna")
+    await expect(other.get_by_test_id("sent")).to_have_count(3)
+    await other.close()
+
+    await chat_as(page, "po")
+    await send(page, "queue")
+    card = page.get_by_test_id("card-section").filter(has_text="login button")
+    await expect(card.locator("dl")).to_contain_text("The stakeholder explained why")
+    await expect(card.get_by_test_id("unfold")).to_have_count(1)

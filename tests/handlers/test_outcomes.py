@@ -129,3 +129,18 @@ async def test_status_in_dutch(client: Playground, runtime: Runtime) -> None:
     )
     await client.click("po", "defer_until", str(item.id), input="2026-12-15")
     assert "uitgesteld tot dinsdag 15 december" in await status_lines(client, "anna")
+
+
+async def test_a_long_request_is_shortened_on_the_pos_card(
+    client: Playground, runtime: Runtime
+) -> None:
+    long_outage = "The checkout is down for every customer, nobody can pay! " + "x" * 6_000
+    await client.say("anna", long_outage)
+    [item] = await state.items(runtime)
+    await client.say("po", "queue")
+
+    [section] = [s for s in (await card_of(client, item.id))["sections"] if s["key"]]
+    assert len(section["text"]) < 700
+    assert section["text"].startswith("The checkout is down")
+    assert "characters in all; the backlog export has the whole text" in section["text"]
+    assert item.request.text == long_outage, "the request itself keeps every character"

@@ -62,10 +62,10 @@ async def test_dm_to_decision_to_outcome_in_the_dm(slack: Slack, runtime: Runtim
 
     [update] = [call.args for call in slack.fake.of("chat.update")]
     assert (update["channel"], update["ts"]) == (card["channel"], card["ts"])
-    assert buttons(update) == []
+    assert [b["action_id"] for b in buttons(update)] == ["resolve"], "only Resolve is left"
     assert "Approved by Petra de Vries, at the top of the backlog." in json.dumps(update["blocks"])
     told = slack.fake.posts(INCIDENT_DM)[-1]
-    assert "Good news" in told["text"]
+    assert "someone is on it" in told["text"]
     assert "thread_ts" not in told
     [item] = await state.items(runtime)
     assert item.status == ItemStatus.APPROVED
@@ -134,7 +134,7 @@ async def test_a_double_click_decides_once_and_notifies_nobody_twice(
     assert len(await state.decisions(runtime)) == 1
     assert len(slack.fake.of("chat.update")) == 1
     texts = [post["text"] for post in slack.fake.posts()[stakeholder_posts:]]
-    assert sum("Good news" in text for text in texts) == 1
+    assert sum("someone is on it" in text for text in texts) == 1
     assert any("already been decided" in text for text in texts)
 
 
@@ -301,7 +301,7 @@ async def test_request_status_lists_the_stakeholders_requests(
 
     listing = slack.fake.posts("D0ANNA")[-1]
     assert "Your requests" in listing["text"]
-    assert "waiting for the PO" in json.dumps(listing["blocks"])
+    assert "with the PO now" in json.dumps(listing["blocks"]), "an incident does not wait"
     assert slack.fake.of("views.open") == []
 
 

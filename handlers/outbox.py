@@ -88,29 +88,38 @@ async def update_cards(
 ) -> int:
     """Rewrite every sent card that shows the item; each changed one gets an update row after
     its send. Returns how many cards show the item."""
-    now = ctx.clock.now()
     cards = await ctx.uow.outbox.cards_showing(item_id=item.id)
     for card in cards:
-        recipient = (
-            await ctx.uow.people.by_id(person_id=card.recipient_id) if card.recipient_id else None
-        )
-        current = OutboundMessage.model_validate(card.message)
-        rewritten = rewrite(current, recipient)
-        if rewritten == current:
-            continue  # nothing on this card changed: no update to send
-        card.message = rewritten.model_dump(mode="json")
-        await ctx.uow.outbox.add(
-            OutboxMessage(
-                platform=card.platform,
-                conversation=card.conversation,
-                recipient_id=card.recipient_id,
-                message=card.message,
-                kind="update",
-                updates_id=card.id,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        await rewrite_card(ctx, card, rewrite)
     return len(cards)
+
+
+async def rewrite_card(
+    ctx: Context,
+    card: OutboxMessage,
+    rewrite: Callable[[OutboundMessage, Person | None], OutboundMessage],
+) -> None:
+    """Rewrite one sent card; when it changed, an update row follows its send."""
+    now = ctx.clock.now()
+    recipient = (
+        await ctx.uow.people.by_id(person_id=card.recipient_id) if card.recipient_id else None
+    )
+    current = OutboundMessage.model_validate(card.message)
+    rewritten = rewrite(current, recipient)
+    if rewritten == current:
+        return  # nothing on this card changed: no update to send
+    card.message = rewritten.model_dump(mode="json")
+    await ctx.uow.outbox.add(
+        OutboxMessage(
+            platform=card.platform,
+            conversation=card.conversation,
+            recipient_id=card.recipient_id,
+            message=card.message,
+            kind="update",
+            updates_id=card.id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )

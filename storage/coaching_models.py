@@ -103,6 +103,8 @@ class ContractProposal(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    # The card that asks for the confirmation: updated once the change is answered.
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
 
 
 class DesiredShare(Base):

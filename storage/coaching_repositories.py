@@ -118,6 +118,19 @@ class CoachingRepository:
     async def pending_proposal(self, *, proposal_id: int) -> ContractProposal | None:
         return await self._session.get(ContractProposal, proposal_id)
 
+    async def pending_proposals(self, *, contract_id: int) -> Sequence[ContractProposal]:
+        """The contract's changes still waiting for the other party, oldest first."""
+        return (
+            await self._session.scalars(
+                select(ContractProposal)
+                .where(
+                    ContractProposal.contract_id == contract_id,
+                    ContractProposal.status == "pending",
+                )
+                .order_by(ContractProposal.id)
+            )
+        ).all()
+
     async def desired_shares(self, *, workspace_id: int) -> Sequence[DesiredShare]:
         return (
             await self._session.scalars(

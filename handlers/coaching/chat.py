@@ -9,10 +9,11 @@ from datetime import date
 
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.events import ActionEvent, MessageEvent
-from bot.kernel.i18n import N_, Translator
+from bot.kernel.i18n import N_
 from bot.kernel.outbound import Button, Field, OutboundMessage, Section
 from handlers import outbox
 from handlers.audit import audit_refusal
+from handlers.coaching.change_words import describe
 from handlers.coaching.contract import ContractSpec, parse_every, set_contract, validate, view
 from handlers.coaching.preferences import (
     PreferencesSpec,
@@ -21,9 +22,10 @@ from handlers.coaching.preferences import (
     set_shares,
 )
 from handlers.coaching.timing import parse_quiet_hours, parse_working_days
-from handlers.context import Context
+from handlers.context import Context, timezone_of
 from handlers.registry import on_action
 from handlers.routing import EVERYONE, Patterns, leading, route
+from handlers.texts import moment_text
 from storage.coaching_models import CoachingContract, ContractProposal
 from storage.models import Person, Role
 
@@ -147,6 +149,16 @@ async def _show(event: MessageEvent, ctx: Context, contract: CoachingContract) -
         Field(label=s["starts_at"][:16].replace("T", " "), value=s["scope"] or "—")
         for s in shown.sessions
     ]
+    for proposal in await ctx.uow.coaching.pending_proposals(contract_id=contract.id):
+        awaiting = await ctx.uow.people.by_id(person_id=proposal.awaiting_id)
+        fields.append(
+            Field(
+                label=tr.t(
+                    "Waiting for {name} to confirm", name=awaiting.name if awaiting else "?"
+                ),
+                value=describe(tr, proposal.changes),
+            )
+        )
     message = OutboundMessage(
         text=tr.t("Your coaching contract:"),
         sections=(Section(title=tr.t("Coaching"), fields=tuple(fields)),),
@@ -206,9 +218,13 @@ async def _propose(
     )
     await ctx.uow.coaching.add(proposal)
     await _ask_confirmation(ctx, other, proposal)
-    await outbox.answer(
-        ctx, event, ctx.tr.t("I've asked {name} to confirm the change.", name=other.name)
+    text = ctx.tr.t(
+        "I've asked {name} to confirm: {changes}. Until then the contract stays as it is; "
+        "'coaching' shows what waits.",
+        name=other.name,
+        changes=describe(ctx.tr, proposal.changes),
     )
+    await outbox.answer(ctx, event, text)
 
 
 async def _start_contract(event: MessageEvent, ctx: Context, rest: str) -> None:
@@ -236,10 +252,6 @@ async def _start_contract(event: MessageEvent, ctx: Context, rest: str) -> None:
         await outbox.send_direct(ctx, other, OutboundMessage(text=text))
 
 
-def describe(tr: Translator, changes: dict[str, object]) -> str:
-    return "; ".join(f"{key}: {value}" for key, value in changes.items())
-
-
 async def _ask_confirmation(ctx: Context, other: Person, proposal: ContractProposal) -> None:
     tr = ctx.translator_for(other)
     value = str(proposal.id)
@@ -260,7 +272,8 @@ async def _ask_confirmation(ctx: Context, other: Person, proposal: ContractPropo
             ),
         ),
     )  # fmt: skip
-    await outbox.send_direct(ctx, other, message)
+    card = await outbox.send_direct(ctx, other, message)
+    proposal.card_id = card.id
 
 
 @on_action("contract_confirm", "contract_reject", roles=EVERYONE)
@@ -284,16 +297,60 @@ async def answer_proposal(event: ActionEvent, ctx: Context) -> None:
         await set_contract(
             ctx.uow, ctx.services, ctx.workspace, ContractSpec.from_changes(proposal.changes)
         )
+    accepted = proposal.status == "accepted"
+    await _close_proposal_card(ctx, proposal, accepted)
     proposer = await ctx.uow.people.by_id(person_id=proposal.proposed_by_id)
     if proposer is not None:
         tr_p = ctx.translator_for(proposer)
+        changes = describe(tr_p, proposal.changes)
         text = (
-            tr_p.t("{name} confirmed the change to the coaching contract.", name=ctx.actor.name)
-            if proposal.status == "accepted"
-            else tr_p.t("{name} declined the change to the coaching contract.", name=ctx.actor.name)
+            tr_p.t(
+                "{name} confirmed your change to the coaching contract: {changes}.",
+                name=ctx.actor.name,
+                changes=changes,
+            )
+            if accepted
+            else tr_p.t(
+                "{name} declined your change to the coaching contract ({changes}); "
+                "the contract stays as it was.",
+                name=ctx.actor.name,
+                changes=changes,
+            )
         )
         await outbox.send_direct(ctx, proposer, OutboundMessage(text=text))
-    await outbox.answer(ctx, event, tr.t("Noted."))
+    name = proposer.name if proposer else "?"
+    changes = describe(tr, proposal.changes)
+    reply = (
+        tr.t("Done: the coaching contract now has {changes}. {name} has been told.",
+             changes=changes, name=name)
+        if accepted
+        else tr.t("Declined: the contract stays as it was. {name} has been told.", name=name)
+    )  # fmt: skip
+    await outbox.answer(ctx, event, reply)
+
+
+async def _close_proposal_card(ctx: Context, proposal: ContractProposal, accepted: bool) -> None:
+    """The card that asked shows the answer, and when, instead of its buttons."""
+    card = await ctx.uow.outbox.get(message_id=proposal.card_id) if proposal.card_id else None
+    if card is None:
+        return
+    now = ctx.clock.now()
+
+    def rewrite(message: OutboundMessage, reader: Person | None) -> OutboundMessage:
+        tr = ctx.translator_for(reader) if reader else ctx.tr
+        zone = timezone_of(reader, ctx.workspace) if reader else ctx.workspace.timezone
+        outcome = (
+            tr.t("You confirmed this change.") if accepted else tr.t("You declined this change.")
+        )
+        outcome = f"{outcome} ({moment_text(tr, now, zone)})"
+        key = f"proposal:{proposal.id}"
+        for section in message.sections:
+            if section.key == key:
+                answered = section.model_copy(update={"buttons": (), "outcome": outcome})
+                return message.replace_section(key, answered)
+        return message
+
+    await outbox.rewrite_card(ctx, card, rewrite)
 
 
 async def _shares(event: MessageEvent, ctx: Context, rest: str) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.runtime.app import Runtime
 from tests import state
+from tests.handlers.test_commands import set_language
 from tests.handlers.coaching_support import contract, demo
 from tests.playground import Playground, button
 
@@ -23,12 +26,38 @@ async def test_the_po_proposes_and_the_coach_confirms(client: Playground, runtim
     assert "asked Carla (coach) to confirm" in (await client.last("po"))["text"]
     assert await cadence(runtime) == 14, "nothing changes before the coach confirms"
     proposal = await client.last("coach")
-    assert "every_days: 21" in proposal["text"]
+    assert "proposes a change to the coaching contract: a session every 3 weeks" in (
+        proposal["text"]
+    ), "plain words, not every_days: 21"
+    await client.say("po", "coaching")
+    shown = json.dumps((await client.last("po"))["sections"])
+    assert "Waiting for Carla (coach) to confirm" in shown and "every 3 weeks" in shown
 
     await client.click("coach", "contract_confirm", button(proposal, "contract_confirm")["value"])
 
     assert await cadence(runtime) == 21
-    assert "confirmed" in (await client.last("po"))["text"]
+    told = (await client.last("po"))["text"]
+    assert "Carla (coach) confirmed your change to the coaching contract: a session every 3" in told
+    reply = (await client.last("coach"))["text"]
+    assert reply.startswith("Done: the coaching contract now has a session every 3 weeks.")
+    card = next(m for m in await client.inbox("coach") if m["id"] == proposal["id"])
+    assert card["buttons"] == [] and card["updated_at"] is not None, "the card was answered"
+    assert "You confirmed this change." in json.dumps(card["sections"])
+    await client.say("po", "coaching")
+    assert "Waiting for" not in json.dumps((await client.last("po"))["sections"])
+
+
+async def test_a_change_of_several_things_reads_as_words_in_dutch(
+    client: Playground, runtime: Runtime
+) -> None:
+    await contract(runtime, every_days=14)
+    await set_language(runtime, "coach", "nl")
+
+    await client.say("po", "coaching themes role, stakeholders")
+
+    proposal = (await client.last("coach"))["text"]
+    assert "thema's: de PO-rol en stakeholders" in proposal, proposal
+    assert "['role'" not in proposal
 
 
 async def test_the_coach_proposes_and_the_po_declines(client: Playground, runtime: Runtime) -> None:

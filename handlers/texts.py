@@ -33,5 +33,18 @@ def day_text(tr: Translator, moment: datetime, timezone: str) -> str:
 
 
 def moment_text(tr: Translator, moment: datetime, timezone: str) -> str:
+    """ "Tuesday 8 December 10:00 CET": in the reader's time zone, which it names."""
     local = moment.astimezone(ZoneInfo(timezone))
-    return format_datetime(local, "EEEE d MMMM HH:mm", locale=tr.language)
+    return f"{format_datetime(local, 'EEEE d MMMM HH:mm', locale=tr.language)} {zone_label(local)}"
+
+
+def clock_text(moment: datetime, timezone: str) -> str:
+    """ "10:00 CET": the time of day in the reader's time zone, which it names."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%H:%M} {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The zone's abbreviation where it has one ("CET", "EST"), else its offset ("+0530")."""
+    name = local.tzname() or ""
+    return name if name.isalpha() else f"UTC{local:%z}"

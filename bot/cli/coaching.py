@@ -6,12 +6,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from bot.cli.common import with_database
 from bot.kernel.errors import InvalidInputError
 from handlers.people import find_workspace
+from handlers.texts import zone_label
 
 WORKSPACE = click.option("--workspace", required=True, help="The workspace's external id.")
 PLATFORM = click.option("--platform", default=None, help="Needed when the id is on two platforms.")
@@ -95,10 +97,32 @@ def session_add(workspace: str, platform: str | None, at: str, scope: str | None
 
     async def apply(uow: Any, runtime: Any) -> str:
         ws = await find_workspace(uow, workspace, platform)
-        session = await add_session(uow, runtime.services, ws, starts_at, scope)
-        return f"Session {session.id} planned at {session.starts_at.isoformat()}"
+        added = await add_session(uow, runtime.services, ws, starts_at, scope)
+        zone = added.timezone
+        for warning in session_warnings(added, zone):
+            click.echo(f"Warning: {warning}", err=True)
+        return (
+            f"Session {added.session.id} planned at {local_moment(added.session.starts_at, zone)}"
+        )
 
     click.echo(with_database(apply))
+
+
+def local_moment(moment: datetime, zone: str) -> str:
+    """ "Tue 2026-12-08 10:00 CET (Europe/Amsterdam)": the PO's local time, named."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %Y-%m-%d %H:%M} {zone_label(local)} ({zone})"
+
+
+def session_warnings(added: Any, zone: str) -> list[str]:
+    warnings = []
+    if added.in_the_past:
+        warnings.append("that moment has passed; the session is kept, but nobody will be reminded")
+    for other in added.overlaps:
+        warnings.append(
+            f"it doubles session {other.id} at {local_moment(other.starts_at, zone)}; both are kept"
+        )
+    return warnings
 
 
 @coaching.command("shares")

@@ -145,9 +145,10 @@ async def _show(event: MessageEvent, ctx: Context, contract: CoachingContract) -
         fields.append(
             Field(label=tr.t("Every"), value=tr.n("{count} day", "{count} days", shown.every_days))
         )
+    zone = timezone_of(ctx.actor, ctx.workspace)
     fields += [
-        Field(label=s["starts_at"][:16].replace("T", " "), value=s["scope"] or "—")
-        for s in shown.sessions
+        Field(label=moment_text(tr, session.starts_at, zone), value=session.scope or "—")
+        for session in await ctx.uow.coaching.sessions(contract_id=contract.id)
     ]
     for proposal in await ctx.uow.coaching.pending_proposals(contract_id=contract.id):
         awaiting = await ctx.uow.people.by_id(person_id=proposal.awaiting_id)

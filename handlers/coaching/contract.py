@@ -222,16 +222,32 @@ async def plan_sessions(
             )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class AddedSession:
+    """A session just planned, and what the one planning it should know about it."""
+
+    session: CoachingSession
+    in_the_past: bool
+    overlaps: Sequence[CoachingSession]  # planned sessions at (about) the same time
+    timezone: str  # the PO's, in which to show it
+
+
 async def add_session(
     uow: UnitOfWork,
     services: Services,
     workspace: Workspace,
     starts_at: datetime,
     scope: str | None,
-) -> CoachingSession:
+) -> AddedSession:
     if starts_at.tzinfo is None:
         raise InvalidInputError("at", "give a time zone, e.g. 2026-12-01T10:00+01:00")
     contract = await contract_of(uow, workspace)
+    planned = await uow.coaching.sessions(contract_id=contract.id)
+    overlaps = [
+        other
+        for other in planned
+        if abs(other.starts_at - starts_at) < timedelta(minutes=other.duration_minutes)
+    ]
     session = CoachingSession(
         contract_id=contract.id,
         starts_at=starts_at.astimezone(UTC),
@@ -242,7 +258,12 @@ async def add_session(
     await uow.coaching.add(session)
     count = len(await uow.coaching.sessions(contract_id=contract.id))
     contract.planned_sessions = max(contract.planned_sessions, count)
-    return session
+    return AddedSession(
+        session,
+        in_the_past=starts_at < services.clock.now(),
+        overlaps=overlaps,
+        timezone=timezone_of(contract.po, workspace),
+    )
 
 
 async def view(uow: UnitOfWork, contract: CoachingContract) -> ContractView:

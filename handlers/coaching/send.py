@@ -19,7 +19,7 @@ from handlers.coaching.report import WeekTrend, digest_chart, digest_message, tr
 from handlers.coaching.timing import at_local
 from handlers.context import Context, Services
 from handlers.items import duplicate_of
-from handlers.texts import day_text, moment_text
+from handlers.texts import clock_text, day_text, moment_text
 from storage.coaching_models import (
     CoachingContract,
     CoachingSession,
@@ -91,7 +91,7 @@ def _scope(tr: Translator, session: CoachingSession) -> str:
 
 
 def _local_time(session: CoachingSession, recipient: Recipient) -> str:
-    return f"{session.starts_at.astimezone(recipient.availability.zone):%H:%M}"
+    return clock_text(session.starts_at, recipient.availability.timezone)
 
 
 async def _reminder(uow: UnitOfWork, services: Services, planned: Planned, tr: Translator) -> None:

@@ -6,8 +6,9 @@ import json
 
 from bot.runtime.app import Runtime
 from tests import state
-from tests.handlers.test_commands import set_language
 from tests.handlers.coaching_support import contract, demo
+from tests.handlers.test_commands import set_language
+from tests.handlers.test_routing import set_person
 from tests.playground import Playground, button
 
 
@@ -26,8 +27,8 @@ async def test_the_po_proposes_and_the_coach_confirms(client: Playground, runtim
     assert "asked Carla (coach) to confirm" in (await client.last("po"))["text"]
     assert await cadence(runtime) == 14, "nothing changes before the coach confirms"
     proposal = await client.last("coach")
-    assert "proposes a change to the coaching contract: a session every 3 weeks" in (
-        proposal["text"]
+    assert (
+        "proposes a change to the coaching contract: a session every 3 weeks" in (proposal["text"])
     ), "plain words, not every_days: 21"
     await client.say("po", "coaching")
     shown = json.dumps((await client.last("po"))["sections"])
@@ -45,6 +46,23 @@ async def test_the_po_proposes_and_the_coach_confirms(client: Playground, runtim
     assert "You confirmed this change." in json.dumps(card["sections"])
     await client.say("po", "coaching")
     assert "Waiting for" not in json.dumps((await client.last("po"))["sections"])
+
+
+async def test_session_times_are_shown_in_each_persons_zone_and_named(
+    client: Playground, runtime: Runtime
+) -> None:
+    await contract(runtime, every_days=14, sessions=2)
+    await set_person(runtime, "coach", timezone="America/New_York")
+
+    await client.say("po", "coaching")
+    po_view = json.dumps((await client.last("po"))["sections"])
+    await client.say("coach", "coaching")
+    coach_view = json.dumps((await client.last("coach"))["sections"])
+
+    # 23 November 2026 at 10:00 in Amsterdam is 04:00 in New York.
+    assert "Monday 23 November 10:00 CET" in po_view
+    assert "Monday 23 November 04:00 EST" in coach_view
+    assert "T09:00" not in po_view + coach_view, "no bare UTC ISO time"
 
 
 async def test_a_change_of_several_things_reads_as_words_in_dutch(

@@ -40,7 +40,25 @@ def test_coaching_set_plans_sessions_by_cadence(cli: CliRunner) -> None:
 
     added = invoke(cli, "coaching", "session", "add", "--workspace", "demo",
                    "--at", "2027-02-16T14:00+01:00", "--scope", "Final evaluation")  # fmt: skip
-    assert "2027-02-16T13:00:00+00:00" in added
+    assert "planned at Tue 2027-02-16 14:00 CET (Europe/Amsterdam)" in added, "the PO's time"
+
+
+def test_a_session_in_the_past_or_doubling_another_is_warned_about(cli: CliRunner) -> None:
+    invoke(cli, "coaching", "set", "--workspace", "demo", "--start", "2027-01-05",
+           "--every", "2 weeks", "--sessions", "2")  # fmt: skip
+
+    past = cli.invoke(main, ["coaching", "session", "add", "--workspace", "demo",
+                             "--at", "2020-03-02T10:00+01:00"])  # fmt: skip
+    double = cli.invoke(main, ["coaching", "session", "add", "--workspace", "demo",
+                               "--at", "2027-01-05T10:30+01:00"])  # fmt: skip
+    apart = cli.invoke(main, ["coaching", "session", "add", "--workspace", "demo",
+                              "--at", "2027-01-06T10:00+01:00"])  # fmt: skip
+
+    assert past.exit_code == 0 and "Warning: that moment has passed" in past.stderr
+    assert double.exit_code == 0
+    assert "Warning: it doubles session 1 at Tue 2027-01-05 10:00 CET" in double.stderr
+    assert "planned at Tue 2027-01-05 10:30 CET" in double.stdout
+    assert apart.exit_code == 0 and apart.stderr == ""
 
 
 @pytest.mark.parametrize(

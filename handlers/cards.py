@@ -267,6 +267,36 @@ def decision_buttons(
     return tuple(buttons)
 
 
+def queue_key(item_id: int) -> str:
+    return f"queue:{item_id}"
+
+
+def queue_entry(tr: Translator, item: BacklogItem, duplicate: BacklogItem | None) -> Section:
+    """The item as one line of the triage-queue list: what it is, the quick decisions in a
+    menu, and its whole card on demand (for a reason, a date or a question to type)."""
+    facts = [type_name(tr, item), urgency_name(tr, item), item.request.stakeholder.name]
+    if item.needs_info:
+        facts.append(tr.t("gives no reason"))
+    if duplicate is not None:
+        facts.append(tr.t("possibly the same as #{id}", id=duplicate.id))
+    quick = [b for b in decision_buttons(tr, item, duplicate) if b.input is None]
+    return Section(
+        key=queue_key(item.id),
+        title=f"#{item.id} {item.title}",
+        text=" · ".join(facts),
+        buttons=(Button(label=tr.t("Open card"), action_id="queue_open", value=str(item.id)),),
+        menu=Menu(label=tr.t("Decide"), buttons=tuple(quick)),
+    )
+
+
+def queue_heading(tr: Translator, waiting: int) -> str:
+    return tr.n(
+        "Triage queue: {count} request waiting for a decision.",
+        "Triage queue: {count} requests waiting for a decision.",
+        waiting,
+    )
+
+
 def item_card(
     tr: Translator, headline: str, item: BacklogItem, duplicate: BacklogItem | None
 ) -> OutboundMessage:
@@ -285,7 +315,10 @@ def with_outcome(
     outcome, without decision buttons or corrections (an incident being worked on keeps its
     Resolve button); a stakeholder's acknowledgement loses its buttons (nothing left to press)."""
     for section in message.sections:
-        if section.key == item_key(item):
+        if section.key == queue_key(item.id):
+            line = section.model_copy(update={"buttons": (), "menu": None, "outcome": outcome})
+            message = message.replace_section(section.key, line)
+        elif section.key == item_key(item):
             drawn = item_section(tr, item, duplicate, timezone=timezone)
             decided = drawn.model_copy(
                 update={
@@ -324,4 +357,15 @@ def with_item(
     for section in message.sections:
         if section.key == item_key(item) and section.outcome is None:
             return message.replace_section(section.key, item_section(tr, item, duplicate))
+        if section.key == queue_key(item.id) and section.outcome is None:
+            return message.replace_section(section.key, queue_entry(tr, item, duplicate))
     return message
+
+
+def with_queue_heading(message: OutboundMessage, tr: Translator, waiting: int) -> OutboundMessage:
+    """A triage-queue list with its heading brought up to date (after a decision)."""
+    if not any((section.key or "").startswith("queue:") for section in message.sections):
+        return message
+    if waiting == 0:
+        return message.model_copy(update={"text": tr.t("Triage queue: every request is decided.")})
+    return message.model_copy(update={"text": queue_heading(tr, waiting)})

@@ -9,12 +9,13 @@ from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, OutboundMessage, Section
 from bot.kernel.review_times import next_review, parse_review_times
 from handlers import outbox
-from handlers.cards import item_section, shown_item_ids, status_text, type_name
+from handlers.cards import status_text, type_name
 from handlers.context import Context, timezone_of
 from handlers.items import breaks_through, duplicate_of
+from handlers.queue_list import post_queue
 from handlers.routing import DECIDER_ROLES, Phrases, help_lines, route
 from handlers.texts import day_text
-from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemStatus, Person
+from storage.models import UNDECIDED_STATUSES, BacklogItem, ItemStatus
 
 QUEUE_PAGE = 15
 BACKLOG_PAGE = 10
@@ -30,32 +31,15 @@ async def help_command(event: MessageEvent, ctx: Context, _: str) -> None:
     await outbox.answer(ctx, event, "\n".join(lines))
 
 
-async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
-    """The triage queue as one message with a section per item, or None when it is empty."""
-    items = await ctx.uow.backlog.queue(workspace_id=ctx.workspace.id)
-    if not items:
-        return None
-    tr = ctx.translator_for(person)
-    shown = items[:QUEUE_PAGE]
-    text = tr.n(
-        "Triage queue: {count} request waiting for a decision.",
-        "Triage queue: {count} requests waiting for a decision.",
-        len(items),
-    )
-    if len(items) > len(shown):
-        text += " " + tr.t(
-            "Showing the first {shown}; say 'queue' again for the rest.", shown=len(shown)
-        )
-    sections = [item_section(tr, item, await duplicate_of(ctx, item)) for item in shown]
-    return OutboundMessage(text=text, sections=tuple(sections))
-
-
 @route(
     "queue",
     Phrases(en=("queue",), nl=("wachtrij",)),
     roles=DECIDER_ROLES,
     help=(
-        N_("queue: the requests waiting for your decision."),
+        N_(
+            "queue: the requests waiting for your decision, a line each: 'Decide' approves, "
+            "defers or merges in one click, 'Open card' shows the whole request."
+        ),
         N_(
             "On each request's card: approve (at the top or the bottom of the backlog), defer, "
             "decline with a reason, merge into its duplicate or ask the stakeholder a question."
@@ -63,14 +47,8 @@ async def queue_batch(ctx: Context, person: Person) -> OutboundMessage | None:
     ),
 )
 async def queue_command(event: MessageEvent, ctx: Context, _: str) -> None:
-    tr = ctx.tr
-    batch = await queue_batch(ctx, ctx.actor)
-    if batch is None:
-        await outbox.answer(ctx, event, tr.t("The triage queue is empty."))
-        return
-    await outbox.send(
-        ctx, event.conversation, batch, recipient=ctx.actor, item_ids=shown_item_ids(batch)
-    )
+    if not await post_queue(ctx, ctx.actor, event.conversation):
+        await outbox.answer(ctx, event, ctx.tr.t("The triage queue is empty."))
 
 
 def listing(heading: str, empty: str, sections: Sequence[Section]) -> OutboundMessage:

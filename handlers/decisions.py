@@ -14,7 +14,7 @@ from bot.kernel.outbound import OutboundMessage
 from bot.kernel.review_times import next_review, parse_review_times
 from handlers import outbox
 from handlers.audit import NO_SUCH_ITEM, audit_refusal
-from handlers.cards import status_name, with_outcome
+from handlers.cards import status_name, with_outcome, with_queue_heading
 from handlers.context import Context, timezone_of
 from handlers.items import duplicate_of
 from handlers.registry import on_action
@@ -102,13 +102,15 @@ async def close_cards(ctx: Context, item: BacklogItem, outcome_msgid: str, **par
     the reader's language and time zone), without the decision buttons."""
     duplicate = await duplicate_of(ctx, item)
     now = ctx.clock.now()
+    waiting = len(await ctx.uow.backlog.queue(workspace_id=ctx.workspace.id))
 
     def rewrite(message: OutboundMessage, reader: Person | None) -> OutboundMessage:
         tr = ctx.translator_for(reader) if reader else ctx.tr
         zone = timezone_of(reader, ctx.workspace) if reader else ctx.workspace.timezone
         outcome = tr.t(outcome_msgid, who=ctx.actor.name, **params)
         outcome = f"{outcome} ({moment_text(tr, now, zone)})"
-        return with_outcome(message, tr, item, duplicate, outcome, zone)
+        decided = with_outcome(message, tr, item, duplicate, outcome, zone)
+        return with_queue_heading(decided, tr, waiting)
 
     await outbox.update_cards(ctx, item, rewrite)
 

@@ -11,11 +11,10 @@ from datetime import timedelta
 from bot.kernel.outbound import OutboundMessage
 from bot.kernel.review_times import latest_review, next_review, parse_review_times
 from handlers import outbox
-from handlers.cards import shown_item_ids
 from handlers.coaching.jobs import RETRY, run_due
 from handlers.coaching.plan import recipient_for
-from handlers.commands import queue_batch
 from handlers.context import Context, Services
+from handlers.queue_list import post_queue
 from handlers.routing import DECIDER_ROLES
 from storage.models import BacklogItem, Workspace
 from storage.repositories import Database, UnitOfWork
@@ -148,10 +147,7 @@ async def send_review_batch(db: Database, services: Services, workspace_id: int)
         sent = 0
         for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
             ctx = Context(uow, services, workspace, decider)
-            batch = await queue_batch(ctx, decider)
-            if batch is None:
-                continue
-            await outbox.send_direct(ctx, decider, batch, item_ids=shown_item_ids(batch))
-            sent += 1
+            if await post_queue(ctx, decider, outbox.direct_conversation(decider)):
+                sent += 1
         log.info("Review slot %s of workspace %s: %s batches", slot, workspace.id, sent)
         return sent

@@ -129,6 +129,10 @@ class Person(Base):
     # Where to reach this person one-to-one (a DM), as a serialised ConversationRef.
     direct_conversation: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
+    # The outbox row of the triage-queue list this person has open: paging rewrites it, and a
+    # new `queue` replaces it. No foreign key: outbox rows refer to people already, and a list
+    # that is gone is simply posted anew.
+    queue_card_id: Mapped[int | None]
 
     workspace: Mapped[Workspace] = relationship(lazy="joined", innerjoin=True)
 

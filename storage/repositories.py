@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, event, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, event, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 
@@ -647,6 +647,12 @@ class OutboxRepository:
         return await self._session.scalar(
             select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
         )
+
+    async def show_items(self, *, outbox_id: int, item_ids: Sequence[int]) -> None:
+        """The sent card shows these items now (another page of a list), no longer others."""
+        await self._session.execute(delete(CardItem).where(CardItem.outbox_id == outbox_id))
+        for item_id in item_ids:
+            self._session.add(CardItem(outbox_id=outbox_id, item_id=item_id))
 
     async def cards_showing(self, *, item_id: int) -> Sequence[OutboxMessage]:
         """The sent cards showing the item, locked (in id order) on PostgreSQL: a card showing

@@ -134,7 +134,9 @@ async def test_incident_is_approved_in_the_page_and_the_stakeholder_hears_it(
     await expect(page.get_by_test_id("error")).to_be_hidden()
 
 
-async def test_declining_asks_for_a_reason_and_the_stakeholder_reads_it(page: Page) -> None:
+async def test_declining_asks_for_a_reason_and_the_stakeholder_reads_it(
+    page: Page, tmp_path: Path
+) -> None:
     messages = page.get_by_test_id("message")
     await chat_as(page, "anna")
     await send(page, FEATURE)
@@ -143,7 +145,12 @@ async def test_declining_asks_for_a_reason_and_the_stakeholder_reads_it(page: Pa
     await chat_as(page, "po")
     await send(page, "queue")
     queue = messages.filter(has_text="Triage queue")
-    section = queue.get_by_test_id("card-section").filter(has_text="CSV export")
+    line = queue.get_by_test_id("card-section").filter(has_text="CSV export")
+    await expect(line).to_contain_text("Feature · Not urgent · Anna")
+    await expect(line.get_by_role("button", name="Decline")).to_have_count(0)
+    await line.get_by_role("button", name="Open card").click()
+    card = messages.filter(has_text="from Anna:")
+    section = card.get_by_test_id("card-section")
     await section.get_by_role("button", name="Decline").click()
     reason = section.get_by_label("Reason for the stakeholder")
     await expect(reason).to_be_focused()
@@ -155,6 +162,9 @@ async def test_declining_asks_for_a_reason_and_the_stakeholder_reads_it(page: Pa
 
     await expect(section.get_by_role("button")).to_have_count(0)
     await expect(section).to_contain_text(f"Declined by Petra (PO): {REASON}")
+    await expect(line).to_contain_text(f"Declined by Petra (PO): {REASON}")
+    await expect(queue).to_contain_text("Triage queue: every request is decided.")
+    await page.screenshot(path=tmp_path / "queue-decided.png")
 
     await chat_as(page, "anna")
     await expect(messages.last).to_contain_text(REASON)
@@ -270,6 +280,7 @@ async def test_the_chat_reads_the_same_after_a_reload_and_in_another_tab(
 
     await chat_as(page, "po")
     await send(page, "queue")
-    card = page.get_by_test_id("card-section").filter(has_text="login button")
+    await page.get_by_role("button", name="Open card").click()
+    card = page.get_by_test_id("message").last.get_by_test_id("card-section")
     await expect(card.locator("dl")).to_contain_text("The stakeholder explained why")
     await expect(card.get_by_test_id("unfold")).to_have_count(1)

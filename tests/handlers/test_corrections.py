@@ -29,7 +29,7 @@ def menu_button(message: dict[str, Any], action_id: str, value: str) -> dict[str
 
 
 async def card_of(client: Playground, item_id: int) -> dict[str, Any]:
-    await client.say("po", "queue")
+    await client.click("po", "queue_open", str(item_id))
     message = await client.last("po")
     assert any(s["key"] == f"item:{item_id}" for s in message["sections"]), message
     return message

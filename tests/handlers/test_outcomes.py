@@ -104,7 +104,8 @@ async def test_status_says_until_when_into_what_and_by_which_day(
     # Monday 23 November: the PO looks at it on Tuesday 24 November.
     assert "waiting for the PO; you'll hear by Tuesday 24 November" in waiting
 
-    await client.say("po", "queue")
+    await client.click("po", "queue_open", str(other.id))
+    await client.click("po", "queue_open", str(duplicate.id))
     await client.click("po", "defer_until", str(other.id), input="2026-12-15")
     await client.click("po", "approve_bottom", str(feature.id))
     await client.click("po", "merge", str(duplicate.id))
@@ -116,6 +117,7 @@ async def test_status_says_until_when_into_what_and_by_which_day(
     assert f'merged into #{feature.id} \\"{feature.title}\\": on the backlog' in ben
     card = await card_of(client, other.id)
     assert status_field(card, other.id) == "deferred until Tuesday 15 December"
+    card = await card_of(client, duplicate.id)
     assert status_field(card, duplicate.id) == f"merged into #{feature.id}"
 
 
@@ -137,7 +139,7 @@ async def test_a_long_request_is_shortened_on_the_pos_card(
     long_outage = "The checkout is down for every customer, nobody can pay! " + "x" * 6_000
     await client.say("anna", long_outage)
     [item] = await state.items(runtime)
-    await client.say("po", "queue")
+    await client.click("po", "queue_open", str(item.id))
 
     [section] = [s for s in (await card_of(client, item.id))["sections"] if s["key"]]
     assert len(section["text"]) < 700

@@ -91,7 +91,8 @@ async def test_a_real_answer_after_asking_again_joins_and_updates_the_pos_card(
     client: Playground, runtime: Runtime
 ) -> None:
     await client.say("anna", WITHOUT_WHY)
-    await client.say("po", "queue")
+    [item] = await state.items(runtime)
+    await client.click("po", "queue_open", str(item.id))
     [card] = [msg for msg in await client.inbox("po") if msg.get("sections")]
     assert "Gives no reason" in json.dumps(card["sections"])
 

@@ -340,6 +340,34 @@ def click(
     return payload
 
 
+def select(card: dict[str, Any], value: str, *, user: str = PO) -> dict[str, Any]:
+    """The block_actions payload of a choice in the card's static select, as Slack sends it."""
+    [(menu, option)] = [
+        (element, option)
+        for block in card["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["type"] == "static_select"
+        for option in element["options"]
+        if option["value"] == value
+    ]
+    payload = copy.deepcopy(fixture("block_actions"))
+    payload["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM}
+    payload["container"]["channel_id"] = card["channel"]
+    payload["channel"]["id"] = card["channel"]
+    payload["actions"] = [
+        {
+            "type": "static_select",
+            "action_id": menu["action_id"],
+            "block_id": "item:1:actions",
+            "selected_option": option,
+            "placeholder": menu["placeholder"],
+            "action_ts": "1763890990.000123",
+        }
+    ]
+    return payload
+
+
 def submission(
     callback_id: str,
     values: dict[str, dict[str, Any]],

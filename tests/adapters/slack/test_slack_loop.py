@@ -19,6 +19,7 @@ from tests.adapters.slack.conftest import (
     buttons,
     click,
     fixture,
+    select,
     submission,
     with_event,
 )
@@ -88,7 +89,7 @@ async def test_a_channel_mention_is_answered_and_decided_in_its_thread(
     await slack.event(with_event("message_im", "Ev0QUEUE", user=PO, channel=PO_DM, text="queue"))
     await slack.settle()
     [batch] = slack.fake.posts(PO_DM)
-    await slack.interact(click(batch, "approve_bottom"))
+    await slack.interact(select(batch, f"approve_bottom|{item.id}"))  # the list's Decide menu
     await slack.settle()
 
     told = slack.fake.posts("C0PRODUCT")[-1]

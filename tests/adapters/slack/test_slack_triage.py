@@ -3,10 +3,8 @@ buttons in the DM, and the card's "Correct the triage" select, as Slack sends th
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
-from typing import Any
 
 from bot.runtime.app import Runtime
 from handlers.triage import Triager
@@ -16,11 +14,10 @@ from tests import state
 from tests.adapters.slack.conftest import (
     ANNA,
     PO,
-    TEAM,
     Slack,
     buttons,
     click,
-    fixture,
+    select,
     with_event,
 )
 
@@ -40,33 +37,6 @@ def always_unsure(runtime: Runtime) -> None:
         model.thresholds, urgent_ask=0.0, urgent_auto=1.01, duplicate_auto=1.1, duplicate_ask=1.1
     )
     runtime.services.triage.triager = Triager(dataclasses.replace(model, thresholds=limits))
-
-
-def select(card: dict[str, Any], value: str, *, user: str = PO) -> dict[str, Any]:
-    """The block_actions payload of a choice in the card's static select, as Slack sends it."""
-    [menu] = [
-        element
-        for block in card["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["type"] == "static_select"
-    ]
-    [option] = [o for o in menu["options"] if o["value"] == value]
-    payload = copy.deepcopy(fixture("block_actions"))
-    payload["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM}
-    payload["container"]["channel_id"] = card["channel"]
-    payload["channel"]["id"] = card["channel"]
-    payload["actions"] = [
-        {
-            "type": "static_select",
-            "action_id": menu["action_id"],
-            "block_id": "item:1:actions",
-            "selected_option": option,
-            "placeholder": menu["placeholder"],
-            "action_ts": "1763890990.000123",
-        }
-    ]
-    return payload
 
 
 async def test_the_stakeholder_says_it_is_blocking_and_it_breaks_through(
@@ -116,17 +86,24 @@ async def test_the_po_corrects_the_type_from_the_cards_select(
     await slack.event(with_event("message_im", "Ev0QUEUE", user=PO, channel=PO_DM, text="queue"))
     await slack.settle()
     [item] = await state.items(runtime)
-    [queue] = slack.fake.posts(PO_DM)
+    [listing] = slack.fake.posts(PO_DM)
+    await slack.interact(click(listing, "queue_open"))
+    await slack.settle()
+    queue = slack.fake.posts(PO_DM)[-1]
 
     await slack.interact(select(queue, f"correct_type|{item.id}:bug"))
     await slack.settle()
 
     item = await state.item(runtime, item.id)
     assert item.type == ItemType.BUG
-    update = next(
-        call.args for call in slack.fake.of("chat.update") if call.args["channel"] == PO_DM
-    )
-    assert update["ts"] == queue["ts"]
+    [update] = [
+        call.args for call in slack.fake.of("chat.update") if call.args["ts"] == queue["ts"]
+    ]
+    assert update["channel"] == PO_DM
+    [line] = [
+        call.args for call in slack.fake.of("chat.update") if call.args["ts"] == listing["ts"]
+    ]
+    assert "Bug" in json.dumps(line["blocks"]), "the queue's line shows the new type too"
     assert "Petra de Vries corrected it: a bug" in json.dumps(update["blocks"])
     assert "Similar requests will be triaged that way" in slack.fake.posts(PO_DM)[-1]["text"]
 
@@ -136,7 +113,10 @@ async def test_a_stakeholder_cannot_pick_a_correction(slack: Slack, runtime: Run
     await slack.settle()
     await slack.event(with_event("message_im", "Ev0QUEUE", user=PO, channel=PO_DM, text="queue"))
     await slack.settle()
-    [card] = slack.fake.posts(PO_DM)
+    [listing] = slack.fake.posts(PO_DM)
+    await slack.interact(click(listing, "queue_open"))
+    await slack.settle()
+    card = slack.fake.posts(PO_DM)[-1]
     [item] = await state.items(runtime)
     before = item.type
 

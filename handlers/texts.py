@@ -48,3 +48,15 @@ def zone_label(local: datetime) -> str:
     """The zone's abbreviation where it has one ("CET", "EST"), else its offset ("+0530")."""
     name = local.tzname() or ""
     return name if name.isalpha() else f"UTC{local:%z}"
+
+
+def duration_text(tr: Translator, hours: float) -> str:
+    """A duration as a person says it: "under a minute", "12 minutes", "5.5 hours", "3 days"."""
+    minutes = hours * 60
+    if minutes < 1:
+        return tr.t("under a minute")
+    if minutes < 90:
+        return tr.n("{count} minute", "{count} minutes", round(minutes))
+    if hours < 48:
+        return tr.t("{hours} hours", hours=tr.number(hours, digits=1))
+    return tr.n("{count} day", "{count} days", round(hours / 24))

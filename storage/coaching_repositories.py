@@ -259,6 +259,35 @@ class CoachingRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
+    async def request_moments(
+        self, *, workspace_id: int, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, str]]:
+        """When each request of the span came in, and by which way: a trend's few columns,
+        without loading the items."""
+        rows = await self._session.execute(
+            select(Request.received_at, Request.source).where(
+                Request.workspace_id == workspace_id,
+                Request.received_at >= start,
+                Request.received_at < end,
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def decision_moments(
+        self, *, workspace_id: int, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, str]]:
+        """When each decision of the span was made, and which."""
+        rows = await self._session.execute(
+            select(Decision.decided_at, Decision.action)
+            .join(BacklogItem, Decision.item_id == BacklogItem.id)
+            .where(
+                BacklogItem.workspace_id == workspace_id,
+                Decision.decided_at >= start,
+                Decision.decided_at < end,
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def decided_before(self, *, item_ids: Sequence[int], before: datetime) -> set[int]:
         """Those of the items with a decision other than a question before that moment."""
         decided: set[int] = set()

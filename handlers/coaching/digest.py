@@ -15,11 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.kernel.errors import InvalidInputError
+from bot.kernel.review_times import next_review, parse_review_times
+from handlers.items import breaks_through
 from storage.coaching_models import CoachingContract, Confidentiality
 from storage.models import BacklogItem, Decision, Workspace
 from storage.repositories import UnitOfWork
 
 DECISION_ACTIONS = ("approve", "defer", "decline", "merge", "ask")
+TREND_WEEKS = 8
 SOURCES = ("direct", "channel", "back_door")
 TYPES = ("incident", "bug", "feature", "question")
 
@@ -49,6 +52,17 @@ class ReflectionLine:
 
 
 @dataclass(frozen=True)
+class WeekFigures:
+    """One week of the trajectory, for the trend."""
+
+    week: str
+    received: int
+    back_door: int
+    approved: int
+    declined: int
+
+
+@dataclass(frozen=True)
 class Digest:
     workspace: str
     week: str
@@ -62,6 +76,18 @@ class Digest:
     decided_items: int
     median_hours_to_decision: float | None
     shares: list[Share]
+    # The week's first and last day in the workspace's time zone (ISO dates).
+    first_day: str = ""
+    last_day: str = ""
+    # What the shield did: held for the review, or broke through to the PO at once.
+    held_for_review: int = 0
+    broke_through: int = 0
+    back_door_share: float = 0.0  # percent of the week's requests
+    # Of the week's first decisions: made by the day the stakeholder was promised, or later.
+    heard_in_time: int = 0
+    heard_late: int = 0
+    # The trajectory's weeks up to this one (at most TREND_WEEKS), oldest first.
+    trend: list[WeekFigures] = field(default_factory=list)
     # Requests the stakeholders marked urgent themselves ("It's urgent"), per group.
     escalations: dict[str, int] = field(default_factory=dict)
     items: list[ItemLine] = field(default_factory=list)
@@ -108,7 +134,9 @@ async def build_digest(
     in_week = list(
         await uow.coaching.decisions_between(workspace_id=workspace.id, start=start, end=end)
     )
-    median = await _median_hours(uow, in_week, start)
+    first = await _first_decisions(uow, in_week, start)
+    median = _median_hours(first)
+    in_time = _heard_in_time(first, workspace)
     level = Confidentiality(contract.confidentiality)
     labels = await _stakeholder_labels(uow, received + [item for _, item in in_week], level)
     desired = {s.group_name: s.percent for s in await uow.coaching.desired_shares(
@@ -127,6 +155,18 @@ async def build_digest(
         decided_items=len({item.id for d, item in in_week if d.action != "ask"}),
         median_hours_to_decision=median,
         shares=_shares(received, in_week, labels, desired),
+        first_day=start.astimezone(ZoneInfo(workspace.timezone)).date().isoformat(),
+        last_day=(end.astimezone(ZoneInfo(workspace.timezone)) - timedelta(days=1))
+        .date()
+        .isoformat(),
+        held_for_review=sum(not breaks_through(item) for item in received),
+        broke_through=sum(breaks_through(item) for item in received),
+        back_door_share=_percent(
+            sum(item.request.source == "back_door" for item in received), len(received)
+        ),
+        heard_in_time=in_time,
+        heard_late=len(first) - in_time,
+        trend=await week_trend(uow, workspace, contract, week),
         escalations=dict(
             sorted(
                 Counter(
@@ -155,22 +195,71 @@ def _count(values: Any, keys: tuple[str, ...]) -> dict[str, int]:
     return {key: counted.get(key, 0) for key in keys}
 
 
-async def _median_hours(
+async def _first_decisions(
     uow: UnitOfWork, in_week: list[tuple[Decision, BacklogItem]], start: datetime
-) -> float | None:
-    """Median time from request to its first decision, for first decisions made this week: an
-    item's first decision falls in the week when it has one there and none before."""
+) -> list[tuple[Decision, BacklogItem]]:
+    """The first decision of each item decided this week: an item's first decision falls in
+    the week when it has one there and none before."""
     first: dict[int, tuple[Decision, BacklogItem]] = {}
     for decision, item in in_week:
         if decision.action != "ask" and item.id not in first:
             first[item.id] = (decision, item)
     earlier = await uow.coaching.decided_before(item_ids=list(first), before=start)
+    return [pair for item_id, pair in first.items() if item_id not in earlier]
+
+
+def _median_hours(first: list[tuple[Decision, BacklogItem]]) -> float | None:
+    """Median time from request to its first decision (to the second: minutes must show)."""
     hours = [
         (decision.decided_at - item.request.received_at).total_seconds() / 3600
-        for item_id, (decision, item) in first.items()
-        if item_id not in earlier
+        for decision, item in first
     ]
-    return round(statistics.median(hours), 1) if hours else None
+    return round(statistics.median(hours), 4) if hours else None
+
+
+def _heard_in_time(first: list[tuple[Decision, BacklogItem]], workspace: Workspace) -> int:
+    """How many were decided by the day their stakeholder was told they would hear: the first
+    review after the request came in (an urgent one: that same day)."""
+    slots = parse_review_times(workspace.review_times)
+    zone = ZoneInfo(workspace.timezone)
+    in_time = 0
+    for decision, item in first:
+        received = item.request.received_at
+        promised = received if breaks_through(item) else next_review(received, slots, zone.key)
+        in_time += decision.decided_at.astimezone(zone).date() <= promised.astimezone(zone).date()
+    return in_time
+
+
+async def week_trend(
+    uow: UnitOfWork, workspace: Workspace, contract: CoachingContract, week: str
+) -> list[WeekFigures]:
+    """The weeks of the trajectory up to this one (the last TREND_WEEKS), counted from a few
+    columns of the span's requests and decisions."""
+    zone = workspace.timezone
+    _, end = week_bounds(week, zone)
+    first_week = week_of(datetime.combine(contract.start_date, time(12), ZoneInfo(zone)), zone)
+    start = max(week_bounds(first_week, zone)[0], end - timedelta(weeks=TREND_WEEKS))
+    if start >= end:
+        return []
+    weeks: dict[str, Counter[str]] = {}
+    moment = start
+    while moment < end:
+        weeks[week_of(moment, zone)] = Counter()
+        moment += timedelta(weeks=1)
+    for received_at, source in await uow.coaching.request_moments(
+        workspace_id=workspace.id, start=start, end=end
+    ):
+        counts = weeks.setdefault(week_of(received_at, zone), Counter())
+        counts["received"] += 1
+        counts["back_door"] += source == "back_door"
+    for decided_at, action in await uow.coaching.decision_moments(
+        workspace_id=workspace.id, start=start, end=end
+    ):
+        weeks.setdefault(week_of(decided_at, zone), Counter())[action] += 1
+    return [
+        WeekFigures(name, c["received"], c["back_door"], c["approve"], c["decline"])
+        for name, c in sorted(weeks.items())
+    ]
 
 
 async def _stakeholder_labels(

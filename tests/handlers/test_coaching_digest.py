@@ -74,6 +74,33 @@ async def test_the_digest_figures_on_a_known_week(
     assert shares["Finance"]["desired"] == 30
     assert shares["Marketing"]["approvals"] == 1
     assert [item["stakeholder"] for item in digest["items"]] == ["Anna", "Anna", "dirk"]
+    assert (digest["first_day"], digest["last_day"]) == ("2026-11-23", "2026-11-29")
+    assert (digest["held_for_review"], digest["broke_through"]) == (3, 0)
+    assert digest["back_door_share"] == 33.3
+    # Received Monday 10:30, promised Tuesday's review; decided Monday 20:30 and Tuesday 06:30.
+    assert (digest["heard_in_time"], digest["heard_late"]) == (3, 0)
+    assert digest["trend"] == [
+        {"week": "2026-W48", "received": 3, "back_door": 1, "approved": 2, "declined": 1}
+    ]
+
+
+async def test_a_decision_after_the_promised_day_is_counted_late_and_the_trend_grows(
+    client: Playground, runtime: Runtime, clock: FakeClock
+) -> None:
+    await contract(runtime)
+    await client.say("anna", FINANCE_ASK)  # Monday 23 November: promised Tuesday 24
+    [item] = await state.items(runtime)
+    clock.advance(timedelta(days=8))  # Tuesday 1 December
+    await client.click("po", "approve_top", str(item.id))
+
+    late = await digest_of(runtime, "2026-W49")
+
+    assert (late["heard_in_time"], late["heard_late"]) == (0, 1)
+    assert late["median_hours_to_decision"] == 192.0
+    assert [(w["week"], w["received"], w["approved"]) for w in late["trend"]] == [
+        ("2026-W48", 1, 0),
+        ("2026-W49", 0, 1),
+    ]
 
 
 async def test_under_aggregate_the_digest_names_nobody_and_quotes_no_reflection(

@@ -13,7 +13,7 @@ from babel.dates import format_date
 
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, Image, OutboundMessage, Section
-from handlers.cards import TYPE_NAMES
+from handlers.cards import TYPE_NAMES, status_name
 from handlers.coaching.digest import Digest, parse_week
 from handlers.texts import duration_text
 from storage.models import ItemType
@@ -205,7 +205,10 @@ def digest_message(tr: Translator, digest: Digest, chart: bytes) -> OutboundMess
             Section(
                 title=tr.t("Requests"),
                 fields=tuple(
-                    Field(label=f"#{i.id} {i.title}", value=f"{i.stakeholder} · {i.status}")
+                    Field(
+                        label=f"#{i.id} {i.title}",
+                        value=f"{i.stakeholder} · {status_name(tr, i.status)}",
+                    )
                     for i in digest.items
                 ),
             )

@@ -34,6 +34,7 @@ EXPORT_COLUMNS = (
     "decision",
     "decided_by",
     "decided_at",
+    "timezone",
     "reason",
     "text",
 )

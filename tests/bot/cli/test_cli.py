@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,11 @@ def test_backlog_export_as_json_and_csv(cli: CliRunner, database_url: str) -> No
     assert row["stakeholder"] == "Anna"
     assert row["source"] == "direct"
     assert row["type"] == "feature"
+    # Times in the workspace's zone, with their offset: local to read, exact for a program.
+    assert row["timezone"] == "Europe/Amsterdam"
+    received = datetime.fromisoformat(row["received_at"])
+    assert received.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+    assert row["decided_at"].endswith(("+01:00", "+02:00"))
 
     as_csv = cli.invoke(main, ["backlog", "export", "--format", "csv"])
     [csv_row] = list(csv.DictReader(io.StringIO(as_csv.output)))

@@ -14,6 +14,8 @@ from playwright.async_api import Page, expect
 
 from bot.runtime.app import Runtime, create_app
 from tests.browser import chromium
+from tests.handlers.coaching_support import contract
+from tests.handlers.test_routing import set_person
 
 pytestmark = [
     pytest.mark.browser,
@@ -284,3 +286,65 @@ async def test_the_chat_reads_the_same_after_a_reload_and_in_another_tab(
     card = page.get_by_test_id("message").last.get_by_test_id("card-section")
     await expect(card.locator("dl")).to_contain_text("The stakeholder explained why")
     await expect(card.get_by_test_id("unfold")).to_have_count(1)
+
+
+async def test_in_dutch_small_talk_the_why_question_the_queue_and_status(
+    page: Page, runtime: Runtime, tmp_path: Path
+) -> None:
+    await set_person(runtime, "anna", language="nl")
+    await set_person(runtime, "po", language="nl")
+    messages = page.get_by_test_id("message")
+    await chat_as(page, "anna")
+    await send(page, "Hoi!")
+    await expect(messages.last).to_have_text(re.compile("Stuur me een verzoek"))
+    await send(page, "Kan de inlogknop oranje worden in plaats van blauw?")
+    await expect(messages.last).to_contain_text("Welk probleem lost dit op, en voor wie?")
+    await send(page, "geen idee")
+    await expect(messages.last).to_contain_text("Of zeg 'overslaan'")
+    await send(page, "overslaan")
+    await expect(messages.last).to_contain_text("zoals het is aan de PO doorgegeven")
+    await send(page, "Bedankt!")
+    await expect(messages.last).to_contain_text("Graag gedaan!")
+
+    await chat_as(page, "po")
+    await send(page, "wachtrij")
+    queue = messages.filter(has_text="Wachtrij:")
+    await expect(queue).to_contain_text("Wachtrij: 1 verzoek wacht op een besluit.")
+    line = queue.get_by_test_id("card-section")
+    await expect(line).to_contain_text("geeft geen reden")
+    await line.get_by_role("button", name="Open kaart").click()
+    card = messages.filter(has_text="#1 van Anna:").get_by_test_id("card-section")
+    await expect(card).to_contain_text("Gevraagd naar het waarom gaf de aanvrager geen reden")
+    await line.get_by_test_id("menu").locator("summary").click()
+    await line.get_by_role("button", name="Goedkeuren (bovenaan)").click()
+    await expect(queue).to_contain_text("Wachtrij: over elk verzoek is besloten.")
+    await expect(card.get_by_role("button")).to_have_count(0)
+    await expect(card.locator("dl")).to_contain_text("op de backlog")
+    await page.screenshot(path=tmp_path / "po-nl.png", full_page=True)
+
+    await chat_as(page, "anna")
+    await send(page, "mijn verzoeken")
+    await expect(messages.last).to_contain_text("op de backlog")
+    await expect(page.get_by_test_id("sent")).to_have_count(6)
+
+
+async def test_a_coaching_change_is_confirmed_in_the_page(page: Page, runtime: Runtime) -> None:
+    await contract(runtime, every_days=14)
+    messages = page.get_by_test_id("message")
+    await chat_as(page, "po")
+    await send(page, "coaching every 3 weeks")
+    await expect(messages.last).to_contain_text("I've asked Carla (coach) to confirm")
+
+    await chat_as(page, "coach")
+    proposal = messages.filter(has_text="proposes a change")
+    await expect(proposal).to_contain_text("a session every 3 weeks")
+    await proposal.get_by_role("button", name="Confirm").click()
+    await expect(proposal).to_contain_text("You confirmed this change.")
+    await expect(proposal.get_by_role("button")).to_have_count(0)
+    await expect(messages.last).to_contain_text("Done: the coaching contract now has")
+
+    await chat_as(page, "po")
+    await expect(messages.last).to_contain_text("confirmed your change to the coaching contract")
+    await send(page, "coaching")
+    await expect(messages.last).to_contain_text("10:00 CET")
+    await expect(messages.last).not_to_contain_text("Waiting for")

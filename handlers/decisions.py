@@ -19,6 +19,7 @@ from handlers.context import Context, timezone_of
 from handlers.items import duplicate_of
 from handlers.registry import on_action
 from handlers.texts import day_text, moment_text
+from handlers.tracker_queue import ask_to_create
 from storage.models import (
     UNDECIDED_STATUSES,
     BacklogItem,
@@ -163,6 +164,7 @@ async def approve(event: ActionEvent, ctx: Context) -> None:
         item.rank = (highest if highest is not None else 0.0) + 1.0
     item.status = ItemStatus.APPROVED
     await record(ctx, item, "approve", position="top" if top else "bottom")
+    await ask_to_create(ctx, item, top=top)
     if top:
         await close_cards(ctx, item, N_("Approved by {who}, at the top of the backlog."))
     else:

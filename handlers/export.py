@@ -49,6 +49,8 @@ async def export_rows(
                 "decided_at": local(decision.decided_at, zone) if decision else None,
                 "reason": decision.reason if decision else None,
                 "timezone": zone,
+                "tracker_key": item.tracker_key,
+                "tracker_url": item.tracker_url,
                 "text": request.text
                 + (f"\n\n{request.clarification}" if request.clarification else ""),
             }

@@ -244,6 +244,9 @@ class BacklogItem(Base):
     # A question to the stakeholder that waits for an answer, and who asked it.
     pending_question: Mapped[str | None] = mapped_column(Text)
     question_asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The item in the workspace's tracker, once created there ("APP-123", "acme/shop#12").
+    tracker_key: Mapped[str | None] = mapped_column(String(255))
+    tracker_url: Mapped[str | None] = mapped_column(Text)
     # The "why" question was asked once more after a reply that did not answer it.
     question_repeated: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
@@ -359,6 +362,49 @@ class CardItem(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("backlog_items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class WorkspaceTracker(Base):
+    """Where a workspace's backlog lives (one tracker per workspace); its token comes from the
+    environment, only the webhook's shared secret is kept, and never shown."""
+
+    __tablename__ = "workspace_trackers"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    project: Mapped[str | None] = mapped_column(String(255))
+    repo: Mapped[str | None] = mapped_column(String(255))
+    team: Mapped[str | None] = mapped_column(String(255))
+    issue_type: Mapped[str | None] = mapped_column(String(255))
+    position_field: Mapped[str | None] = mapped_column(String(255))
+    webhook_secret: Mapped[str | None] = mapped_column(String(255))
+    # What the check said when it was set ("connected to GitHub repository acme/shop as ...").
+    checked: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime]
+
+
+class TrackerJob(Base):
+    """An item to create in the workspace's tracker, written with the approval that asks for
+    it: the tracker's outbox. An outage or a 429 delays it; nothing is lost or made twice."""
+
+    __tablename__ = "tracker_jobs"
+    __table_args__ = (Index("ix_tracker_jobs_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("backlog_items.id", ondelete="CASCADE"))
+    top: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # done, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    # An earlier try may have reached the tracker unanswered: look for the item first.
+    maybe_sent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
 
 
 class TeamsTenant(Base):

@@ -37,6 +37,7 @@ from storage.models import (
     Workspace,
 )
 from storage.plan_changes import plan_again
+from storage.tracker_repositories import TrackerRepository
 
 MEMO = "heatshield_memo"
 
@@ -348,6 +349,10 @@ class BacklogRepository:
         self._session.add(item)
         await self._session.flush()
         return item
+
+    async def by_id(self, *, item_id: int) -> BacklogItem | None:
+        """Any workspace's item: for the runtime's workers, which act on a stored job."""
+        return await self._session.get(BacklogItem, item_id)
 
     async def get(self, *, workspace_id: int, item_id: int) -> BacklogItem | None:
         return await self._session.scalar(
@@ -805,6 +810,7 @@ class UnitOfWork:
         self.playground = PlaygroundRepository(session)
         self.teams_tenants = TeamsTenantRepository(session)
         self.coaching = CoachingRepository(session)
+        self.trackers = TrackerRepository(session)
 
     def uncommitted_items(self) -> Sequence[ItemRow]:
         """Backlog items written (flushed) in this transaction, as they were written: what a

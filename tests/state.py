@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from bot.runtime.app import Runtime
-from storage.models import AuditEntry, BacklogItem, Decision, InboundRecord, OutboxMessage
+from storage.models import (
+    AuditEntry,
+    BacklogItem,
+    Decision,
+    InboundRecord,
+    OutboxMessage,
+    TrackerJob,
+)
 
 
 async def items(runtime: Runtime) -> Sequence[BacklogItem]:
@@ -35,3 +42,8 @@ async def decisions(runtime: Runtime) -> Sequence[Decision]:
 async def count(runtime: Runtime, model: type[InboundRecord] | type[OutboxMessage]) -> int:
     async with runtime.db.transaction() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def tracker_jobs(runtime: Runtime) -> Sequence[TrackerJob]:
+    async with runtime.db.transaction() as uow:
+        return (await uow.session.scalars(select(TrackerJob).order_by(TrackerJob.id))).all()

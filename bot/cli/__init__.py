@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import backlog, coaching, server, team, teams, triage
+from bot.cli import backlog, coaching, server, team, teams, trackers, triage
 from bot.cli.backlog import spreadsheet_safe
 
 __all__ = ["main", "spreadsheet_safe"]
@@ -15,6 +15,6 @@ def main() -> None:
     """Heatshield, the Product Owner's heat shield."""
 
 
-for _module in (server, team, backlog, coaching, triage, teams):
+for _module in (server, team, backlog, coaching, triage, teams, trackers):
     for _command in _module.COMMANDS:
         main.add_command(_command)

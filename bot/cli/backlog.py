@@ -36,6 +36,8 @@ EXPORT_COLUMNS = (
     "decided_at",
     "timezone",
     "reason",
+    "tracker_key",
+    "tracker_url",
     "text",
 )
 

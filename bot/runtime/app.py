@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import registry
 from adapters.base import Platform, PlatformDeps
 from adapters.embeddings.client import endpoint_from_environment
+from adapters.trackers.registry import build_tracker
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.ports import Sender
 from bot.kernel.settings import Settings, load_settings
@@ -25,6 +27,7 @@ from bot.runtime.delivery import DeliveryWorker
 from bot.runtime.metrics import CONTENT_TYPE, Metrics
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.tracker_jobs import TrackerJobs
 from bot.runtime.workers import Workers
 from handlers.context import Defaults, Services
 from handlers.team import seed_demo
@@ -51,6 +54,7 @@ class Runtime:
     workers: Workers
     store_engine: AsyncEngine
     platform_deps: PlatformDeps  # what each adapter was built from (tests build more)
+    trackers: TrackerJobs  # creates approved requests in the workspaces' trackers
     senders: dict[str, Sender] = field(default_factory=dict)
     platforms: list[Platform] = field(default_factory=list)
 
@@ -87,12 +91,20 @@ def build_runtime(
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),
         metrics=metrics,
     )
+    trackers = TrackerJobs(
+        db, services, lambda tracker: build_tracker(tracker, os.environ), on_outbox=worker.wake
+    )
     # Acks store inbound events through a small pool of their own, never behind the workers.
     store_engine = create_engine(settings.database_url, **_small_pool(settings))
+
+    def after_handling() -> None:
+        worker.wake()
+        trackers.wake()
+
     pipeline = Pipeline(
         db,
         services,
-        on_outbox=worker.wake,
+        on_outbox=after_handling,
         store_db=Database(create_sessionmaker(store_engine), urgent=True),
         metrics=metrics,
     )
@@ -107,7 +119,7 @@ def build_runtime(
     deps = PlatformDeps(settings, engine, db, services, pipeline, worker.deliver_due)
     runtime = Runtime(
         settings, engine, db, services, pipeline, worker, scheduler, workers, store_engine, deps,
-        senders,
+        trackers, senders,
     )  # fmt: skip
     for factory in registry.PLATFORMS:
         platform = factory(deps)
@@ -218,9 +230,13 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
     async def background(_: web.Application) -> AsyncIterator[None]:
         role = runtime.settings.role
         worker = None
+        tracker_task = None
         if role != "receive":
             worker = asyncio.create_task(
                 runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
+            )
+            tracker_task = asyncio.create_task(
+                runtime.trackers.run(runtime.settings.outbox_poll_seconds), name="tracker-jobs"
             )
             runtime.workers.start()
             runtime.scheduler.start()
@@ -229,7 +245,10 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         yield
         # The HTTP server has stopped taking requests by now (aiohttp's cleanup comes after).
         runtime.scheduler.stop()
+        runtime.trackers.stop()
         await runtime.pipeline.store.close()
+        if tracker_task is not None:
+            await asyncio.gather(tracker_task, return_exceptions=True)
         if worker is not None:
             await _finish(runtime, worker)
         for platform in runtime.platforms:  # their senders were needed until here

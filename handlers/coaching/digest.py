@@ -237,8 +237,10 @@ async def week_trend(
     columns of the span's requests and decisions."""
     zone = workspace.timezone
     _, end = week_bounds(week, zone)
-    first_week = week_of(datetime.combine(contract.start_date, time(12), ZoneInfo(zone)), zone)
-    start = max(week_bounds(first_week, zone)[0], end - timedelta(weeks=TREND_WEEKS))
+    start = end - timedelta(weeks=TREND_WEEKS)
+    if contract.start_date is not None:  # a contract not started yet has no trajectory before
+        begun = datetime.combine(contract.start_date, time(12), ZoneInfo(zone))
+        start = max(week_bounds(week_of(begun, zone), zone)[0], start)
     if start >= end:
         return []
     weeks: dict[str, Counter[str]] = {}

@@ -122,6 +122,7 @@ def test_backlog_export_as_json_and_csv(cli: CliRunner, database_url: str) -> No
     received = datetime.fromisoformat(row["received_at"])
     assert received.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
     assert row["decided_at"].endswith(("+01:00", "+02:00"))
+    assert (row["tracker_key"], row["tracker_url"]) == (None, None), "declined: never created"
 
     as_csv = cli.invoke(main, ["backlog", "export", "--format", "csv"])
     [csv_row] = list(csv.DictReader(io.StringIO(as_csv.output)))

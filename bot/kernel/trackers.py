@@ -1,0 +1,83 @@
+"""The neutral port to the trackers where a team's backlog lives (Jira, Azure DevOps Boards,
+GitHub Issues, Linear): what handlers and the runtime ask of one, never its API.
+
+Each tracker is an adapter under adapters/trackers/; it is built from a workspace's
+``TrackerSettings`` and the credentials in the environment, never from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.kernel.errors import HeatshieldError
+
+KINDS = ("jira", "azure-devops", "github", "linear")
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """Where a workspace's backlog lives. Secrets (tokens) are not here: they come from the
+    environment; the webhook secret is kept to verify deliveries and never shown."""
+
+    kind: str
+    url: str
+    project: str | None = None  # Jira project key, Azure DevOps project
+    repo: str | None = None  # GitHub owner/name
+    team: str | None = None  # Linear team key
+    issue_type: str | None = None  # Jira issue type, Azure DevOps work item type
+    position_field: str | None = None  # the field that carries the position, where it is one
+    webhook_secret: str | None = None
+
+    @property
+    def place(self) -> str:
+        """The project, repository or team, as its people name it."""
+        return self.project or self.repo or self.team or ""
+
+
+@dataclass(frozen=True)
+class NewTrackerItem:
+    """An approved request, as the tracker gets it."""
+
+    title: str
+    text: str
+    stakeholder: str
+    type: str  # the triage's type: incident, bug, feature, question
+    link: str  # back to the request in Heatshield
+    top: bool  # at the top of the backlog, else at the bottom
+
+
+@dataclass(frozen=True)
+class TrackerRef:
+    """An item in the tracker: its key as people say it ("APP-123", "acme/shop#12") and link."""
+
+    key: str
+    url: str
+
+
+class TrackerRefusedError(HeatshieldError):
+    """The tracker refused for good (a required field, a missing permission): said in plain
+    words for the PO; the request is kept, and trying again will not help."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class Tracker(Protocol):
+    """One workspace's tracker. Failures that may pass (an outage, a 429, a time-out) raise
+    RetryLaterError; a refusal for good raises TrackerRefusedError."""
+
+    async def check(self) -> str:
+        """Whether the settings and credentials work: "connected to GitHub repository
+        acme/shop as octocat"."""
+        ...
+
+    async def create(self, item: NewTrackerItem) -> TrackerRef: ...
+
+    async def find(self, link: str) -> TrackerRef | None:
+        """The item an earlier create made for this link, when that create's answer was lost
+        (a time-out): looked for before creating again, so nothing is made twice."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,159 @@
+"""The tracker worker: creates approved requests in each workspace's tracker, from the jobs the
+approvals wrote (the tracker's outbox).
+
+A job is claimed in the database first, so replicas never work one twice. A failure that may
+pass (an outage, a 429 with its Retry-After, a time-out) tries again later with backoff; a
+time-out may have created the item unanswered, so the next try looks for it first. A refusal
+(a required field, a missing permission, a missing token) is told to the PO in plain words,
+and the request stays approved; setting the tracker again retries what was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.kernel.errors import ConfigurationError, RetryLaterError
+from bot.kernel.trackers import Tracker, TrackerRefusedError, TrackerSettings
+from bot.runtime.delivery import backoff
+from handlers import trackers
+from handlers.context import Services
+from storage.models import TrackerJob
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+GIVE_UP_AFTER = timedelta(hours=48)
+BATCH = 20
+
+TrackerFactory = Callable[[TrackerSettings], Tracker]
+
+
+class TrackerJobs:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        factory: TrackerFactory,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._services = services
+        self._factory = factory
+        self._on_outbox = on_outbox
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, poll_seconds: float) -> None:
+        while not self._stopping:
+            try:
+                await self.work_due()
+            except Exception:
+                log.exception("Tracker jobs: a pass failed; trying again at the next")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            self._wake.clear()
+
+    async def work_due(self) -> int:
+        """Work every due job once; returns how many were done."""
+        now = self._services.clock.now()
+        async with self._db.transaction() as uow:
+            ids = await uow.trackers.claim_due(now=now, lease=LEASE, limit=BATCH)
+        done = 0
+        for job_id in ids:
+            done += await self._work(job_id)
+        if done:
+            self._on_outbox()
+        return done
+
+    async def _work(self, job_id: int) -> int:
+        async with self._db.read() as uow:
+            job = await uow.trackers.job(job_id=job_id)
+            item = await uow.backlog.by_id(item_id=job.item_id) if job else None
+            row = await uow.trackers.of_workspace(workspace_id=item.workspace_id) if item else None
+            workspace = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
+        if job is None or item is None or workspace is None:
+            return 0
+        if row is None:
+            await self._finish(job_id, "failed", "the workspace has no tracker any more")
+            return 0
+        try:
+            tracker = self._factory(trackers.settings_of(row))
+        except (TrackerRefusedError, ConfigurationError) as exc:
+            await self._refuse(job_id, str(exc))
+            return 0
+        try:
+            new = trackers.new_tracker_item(workspace, item, top=job.top)
+            ref = await tracker.find(new.link) if job.maybe_sent else None
+            ref = ref or await tracker.create(new)
+        except RetryLaterError as exc:
+            await self._later(job, exc)
+            return 0
+        except TrackerRefusedError as exc:
+            await self._refuse(job_id, exc.problem)
+            return 0
+        finally:
+            await tracker.close()
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job_id)
+            fresh = await uow.backlog.by_id(item_id=item.id)
+            if held is None or fresh is None or held.status != "pending":
+                return 0
+            self._close(held, "done", None)
+            space = await uow.workspaces.by_id(workspace_id=fresh.workspace_id)
+            assert space is not None
+            await trackers.created(uow, self._services, space, fresh, ref)
+        log.info("Created request #%s in the tracker as %s", item.id, ref.key)
+        return 1
+
+    async def _later(self, job: TrackerJob, exc: RetryLaterError) -> None:
+        now = self._services.clock.now()
+        if now - job.created_at > GIVE_UP_AFTER:
+            await self._refuse(job.id, f"the tracker could not be reached for two days ({exc})")
+            return
+        delay = exc.retry_after if exc.retry_after is not None else backoff(job.attempts)
+        log.warning("Tracker job %s: %s; trying again in %.0f s", job.id, exc, delay)
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job.id)
+            if held is None or held.status != "pending":
+                return
+            held.attempts += 1
+            held.next_attempt_at = now + timedelta(seconds=delay)
+            held.claimed_until = None
+            held.maybe_sent = held.maybe_sent or exc.maybe_sent
+            held.last_error = str(exc)[:2000]
+
+    async def _refuse(self, job_id: int, problem: str) -> None:
+        log.warning("Tracker job %s refused: %s", job_id, problem)
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job_id)
+            if held is None or held.status != "pending":
+                return
+            self._close(held, "failed", problem)
+            item = await uow.backlog.by_id(item_id=held.item_id)
+            space = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
+            if item is not None and space is not None:
+                await trackers.refused(uow, self._services, space, item, problem)
+        self._on_outbox()
+
+    async def _finish(self, job_id: int, status: str, problem: str | None) -> None:
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job_id)
+            if held is not None:
+                self._close(held, status, problem)
+
+    def _close(self, job: TrackerJob, status: str, problem: str | None) -> None:
+        job.status = status
+        job.claimed_until = None
+        job.last_error = problem[:2000] if problem else None
+        job.done_at = self._services.clock.now()

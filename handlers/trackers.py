@@ -1,0 +1,115 @@
+"""Approved requests into the workspace's tracker, through its outbox (tracker jobs): asked for
+with the approval, created by the runtime's tracker worker, and told to the stakeholders and
+on the cards once the tracker has the item; a refusal is told to the PO in plain words, with
+the request kept. Handlers see only the neutral port (bot/kernel/trackers.py)."""
+
+from __future__ import annotations
+
+from bot.kernel.i18n import N_, Translator
+from bot.kernel.outbound import Field, OutboundMessage
+from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerSettings
+from handlers import outbox
+from handlers.cards import item_key
+from handlers.context import Context, Services
+from handlers.decisions import tell_stakeholders
+from handlers.routing import DECIDER_ROLES
+from storage.models import BacklogItem, Person, Workspace, WorkspaceTracker
+from storage.repositories import UnitOfWork
+
+IN_TRACKER = N_("In the tracker")
+KIND_NAMES = {
+    "jira": "Jira",
+    "azure-devops": "Azure DevOps",
+    "github": "GitHub",
+    "linear": "Linear",
+}
+
+
+def settings_of(row: WorkspaceTracker) -> TrackerSettings:
+    return TrackerSettings(
+        kind=row.kind,
+        url=row.url,
+        project=row.project,
+        repo=row.repo,
+        team=row.team,
+        issue_type=row.issue_type,
+        position_field=row.position_field,
+        webhook_secret=row.webhook_secret,
+    )
+
+
+def link_of(workspace: Workspace, item: BacklogItem) -> str:
+    """The request's reference, written into the tracker's item: found again by it."""
+    return f"heatshield:{workspace.platform}:{workspace.external_id}:{item.id}"
+
+
+def new_tracker_item(workspace: Workspace, item: BacklogItem, *, top: bool) -> NewTrackerItem:
+    request = item.request
+    text = f"{request.text}\n\n{request.clarification}" if request.clarification else request.text
+    return NewTrackerItem(
+        title=item.title,
+        text=text,
+        stakeholder=request.stakeholder.name,
+        type=item.type,
+        link=link_of(workspace, item),
+        top=top,
+    )
+
+
+async def created(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, ref: TrackerRef
+) -> None:
+    """The tracker has the item: it is kept with the request, shown on its cards, and told to
+    everyone who asked for it."""
+    item.tracker_key, item.tracker_url = ref.key, ref.url
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+
+    def shown(message: OutboundMessage, reader: Person | None) -> OutboundMessage:
+        return with_tracker_field(message, ctx.translator_for(reader) if reader else ctx.tr, item)
+
+    await outbox.update_cards(ctx, item, shown)
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(
+            'Your request "{title}" is on the team\'s board now, as {key}: {url}',
+            title=subject.title,
+            key=ref.key,
+            url=ref.url,
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+
+
+async def refused(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, problem: str
+) -> None:
+    """The tracker will not take the item: the PO and delegates hear why, in plain words; the
+    request stays approved here."""
+    row = await uow.trackers.of_workspace(workspace_id=workspace.id)
+    kind = KIND_NAMES.get(row.kind, row.kind) if row else "?"
+    for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
+        ctx = Context(uow, services, workspace, decider)
+        text = ctx.tr.t(
+            'I could not create #{id} "{title}" in {tracker}: {problem}. The request stays '
+            "approved here; once that is put right ('heatshield tracker set'), I try again.",
+            id=item.id,
+            title=item.title,
+            tracker=kind,
+            problem=problem,
+        )
+        await outbox.send_direct(ctx, decider, OutboundMessage(text=text))
+
+
+def with_tracker_field(
+    message: OutboundMessage, tr: Translator, item: BacklogItem
+) -> OutboundMessage:
+    """The item's card with its key and link in the tracker."""
+    for section in message.sections:
+        if section.key == item_key(item):
+            label = tr.t(IN_TRACKER)
+            kept = tuple(f for f in section.fields if f.label != label)
+            field = Field(label=label, value=f"{item.tracker_key} {item.tracker_url}")
+            return message.replace_section(
+                section.key, section.model_copy(update={"fields": (*kept, field)})
+            )
+    return message

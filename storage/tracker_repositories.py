@@ -1,0 +1,74 @@
+"""A workspace's tracker setting, and the jobs that create approved requests there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import dialect_name
+from storage.models import BacklogItem, TrackerJob, WorkspaceTracker
+
+
+class TrackerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of_workspace(self, *, workspace_id: int) -> WorkspaceTracker | None:
+        return await self._session.get(WorkspaceTracker, workspace_id)
+
+    async def put(self, tracker: WorkspaceTracker) -> WorkspaceTracker:
+        """Set the workspace's tracker, in place of the one it had."""
+        return await self._session.merge(tracker)
+
+    async def add_job(self, job: TrackerJob) -> TrackerJob:
+        self._session.add(job)
+        await self._session.flush()
+        return job
+
+    async def job(self, *, job_id: int) -> TrackerJob | None:
+        return await self._session.get(TrackerJob, job_id)
+
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> Sequence[int]:
+        """Take up to `limit` due jobs, oldest first; on PostgreSQL jobs another replica is
+        claiming are skipped. A claim that ran out unfinished may have reached the tracker:
+        the next holder looks for the item before creating it."""
+        due = (
+            select(TrackerJob.id)
+            .where(
+                TrackerJob.status == "pending",
+                TrackerJob.next_attempt_at <= now,
+                or_(TrackerJob.claimed_until.is_(None), TrackerJob.claimed_until < now),
+            )
+            .order_by(TrackerJob.id)
+            .limit(limit)
+        )
+        if dialect_name(self._session) == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list((await self._session.scalars(due)).all())
+        if ids:
+            lost = or_(TrackerJob.maybe_sent, TrackerJob.claimed_until.is_not(None))
+            await self._session.execute(
+                update(TrackerJob)
+                .where(TrackerJob.id.in_(ids))
+                .values(claimed_until=now + lease, maybe_sent=lost)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+    async def refused_again(self, *, workspace_id: int, now: datetime) -> int:
+        """The workspace's refused jobs, pending again (after its tracker was set anew)."""
+        result = await self._session.execute(
+            update(TrackerJob)
+            .where(
+                TrackerJob.status == "failed",
+                TrackerJob.item_id.in_(
+                    select(BacklogItem.id).where(BacklogItem.workspace_id == workspace_id)
+                ),
+            )
+            .values(status="pending", next_attempt_at=now, claimed_until=None, done_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,134 @@
+"""A fake GitHub REST API at the HTTP level: the calls Heatshield makes, answered in the shapes
+GitHub documents (users, repositories, issues, search), with failures to order."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "ghp_heatshieldtesttoken0000000000000000"
+REPO = "acme/shop"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    # Create the issue, then answer this late (a time-out on the caller's side).
+    delay_after_create: float = 0.0
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.issues: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, str, Any]] = []
+        self.next_creates: list[Answer] = []  # answers to the next POSTs, in order
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/user", self.user)
+        app.router.add_get("/repos/{owner}/{repo}", self.repo)
+        app.router.add_post("/repos/{owner}/{repo}/issues", self.create)
+        app.router.add_get("/search/issues", self.search)
+        return app
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {TOKEN}"
+
+    def _unauthorised(self) -> web.Response:
+        return web.json_response(
+            {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
+             "status": "401"}, status=401,
+        )  # fmt: skip
+
+    async def user(self, request: web.Request) -> web.Response:
+        self.calls.append(("GET", request.path, None))
+        if not self._authorised(request):
+            return self._unauthorised()
+        return web.json_response({"login": "octocat", "id": 1, "type": "User"})
+
+    async def repo(self, request: web.Request) -> web.Response:
+        self.calls.append(("GET", request.path, None))
+        if not self._authorised(request):
+            return self._unauthorised()
+        full_name = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if full_name != REPO:
+            return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+        return web.json_response(
+            {"id": 1296269, "name": "shop", "full_name": REPO, "private": True, "has_issues": True,
+             "html_url": f"https://github.com/{REPO}"}
+        )  # fmt: skip
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(("POST", request.path, body))
+        if not self._authorised(request):
+            return self._unauthorised()
+        answer = self.next_creates.pop(0) if self.next_creates else None
+        if answer is not None and answer.status != 201:
+            return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        number = len(self.issues) + 1
+        issue = {
+            "id": 1000 + number,
+            "number": number,
+            "title": body["title"],
+            "body": body.get("body"),
+            "state": "open",
+            "labels": [{"name": name} for name in body.get("labels", [])],
+            "html_url": f"https://github.com/{REPO}/issues/{number}",
+            "url": f"https://api.github.com/repos/{REPO}/issues/{number}",
+        }
+        self.issues.append(issue)
+        if answer is not None and answer.delay_after_create:
+            await asyncio.sleep(answer.delay_after_create)
+        return web.json_response(issue, status=201)
+
+    async def search(self, request: web.Request) -> web.Response:
+        query = request.query.get("q", "")
+        self.calls.append(("GET", request.path, query))
+        if not self._authorised(request):
+            return self._unauthorised()
+        quoted = query.split('"')[1] if query.count('"') >= 2 else ""
+        found = [issue for issue in self.issues if quoted and quoted in (issue["body"] or "")]
+        return web.json_response(
+            {"total_count": len(found), "incomplete_results": False, "items": found}
+        )
+
+    def posts(self) -> list[Any]:
+        return [body for method, _, body in self.calls if method == "POST"]
+
+
+@contextmanager
+def running_in_a_thread(fake: FakeGitHub) -> Iterator[str]:
+    """The fake on a free local port, in a thread of its own (for the CLI, which runs its own
+    event loop); yields its base URL."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def start() -> None:
+        runner = web.AppRunner(fake.app())
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        holder["runner"] = runner
+        holder["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        ready.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop)
+    ready.wait(10)
+    try:
+        yield str(holder["url"])
+    finally:
+        asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.kernel.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent
+from bot.kernel.events import ActionEvent, InboundEvent, InstallEvent, MessageEvent, TrackerEvent
 from handlers import checks as _checks  # noqa: F401 - registers the stakeholder's answers
 from handlers import corrections as _corrections  # noqa: F401 - registers the corrections
 from handlers import decisions as _decisions  # noqa: F401 - registers the decision handlers
@@ -11,6 +11,7 @@ from handlers.context import Context
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
 from handlers.routing_guard import refuse_unknown_action, run_action
+from handlers.trackers import tracker_moved
 from handlers.welcome import welcome
 
 
@@ -19,6 +20,10 @@ async def dispatch(event: InboundEvent, ctx: Context) -> None:
         await handle_message(event, ctx)
     elif isinstance(event, InstallEvent):
         await welcome(event, ctx)
+    elif isinstance(event, TrackerEvent):
+        ctx.outcome = await tracker_moved(
+            ctx.uow, ctx.services, ctx.workspace, event.key, event.state
+        )
     else:
         await handle_action(event, ctx)
 

@@ -13,7 +13,7 @@ from handlers.cards import item_key
 from handlers.context import Context, Services
 from handlers.decisions import tell_stakeholders
 from handlers.routing import DECIDER_ROLES
-from storage.models import BacklogItem, Person, Workspace, WorkspaceTracker
+from storage.models import BacklogItem, ItemStatus, Person, Workspace, WorkspaceTracker
 from storage.repositories import UnitOfWork
 
 IN_TRACKER = N_("In the tracker")
@@ -113,3 +113,42 @@ def with_tracker_field(
                 section.key, section.model_copy(update={"fields": (*kept, field)})
             )
     return message
+
+
+MOVES = {
+    "in_progress": N_('Work has started on your request "{title}" ({key}).'),
+    "done": N_('Your request "{title}" has shipped: {key} is done. Thanks for asking for it.'),
+    "wont_do": N_(
+        'The team has decided not to do your request "{title}" ({key}) after all. '
+        "Ask the PO if you want to know why."
+    ),
+}
+
+
+async def tracker_moved(
+    uow: UnitOfWork, services: Services, workspace: Workspace, key: str, state: str
+) -> str:
+    """The tracker moved an item: its stakeholders (and everyone merged into it) are told, once
+    per move, in their language; done marks the request shipped. Returns the log's words."""
+    item = await uow.trackers.item_with_key(workspace_id=workspace.id, key=key)
+    if item is None:
+        return f"{key} moved to {state}: no request of ours"
+    if item.tracker_state == state:
+        return f"{key} is {state} already: nobody told again"
+    item.tracker_state = state
+    now = services.clock.now()
+    if state == "done":
+        item.status = ItemStatus.DONE
+        item.shipped_at = item.shipped_at or now
+    elif item.status == ItemStatus.DONE:  # reopened, or moved back
+        item.status = ItemStatus.APPROVED
+    msgid = MOVES.get(state)
+    if msgid is None:
+        return f"{key} moved to {state}"
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(msgid, title=subject.title, key=key)
+
+    await tell_stakeholders(ctx, item, compose)
+    return f"request #{item.id} ({key}) moved to {state}: stakeholders told"

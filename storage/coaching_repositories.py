@@ -259,6 +259,21 @@ class CoachingRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
+    async def shipped_between(
+        self, *, workspace_id: int, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, datetime]]:
+        """When each request shipped in the span (its tracker said done) came in, and shipped."""
+        rows = await self._session.execute(
+            select(Request.received_at, BacklogItem.shipped_at)
+            .join(BacklogItem, BacklogItem.request_id == Request.id)
+            .where(
+                BacklogItem.workspace_id == workspace_id,
+                BacklogItem.shipped_at >= start,
+                BacklogItem.shipped_at < end,
+            )
+        )
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
+
     async def request_moments(
         self, *, workspace_id: int, start: datetime, end: datetime
     ) -> Sequence[tuple[datetime, str]]:

@@ -247,6 +247,9 @@ class BacklogItem(Base):
     # The item in the workspace's tracker, once created there ("APP-123", "acme/shop#12").
     tracker_key: Mapped[str | None] = mapped_column(String(255))
     tracker_url: Mapped[str | None] = mapped_column(Text)
+    # Where the tracker says it stands (open, in_progress, done, wont_do), and when it shipped.
+    tracker_state: Mapped[str | None] = mapped_column(String(16))
+    shipped_at: Mapped[datetime | None]
     # The "why" question was asked once more after a reply that did not answer it.
     question_repeated: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]

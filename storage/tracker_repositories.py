@@ -19,6 +19,24 @@ class TrackerRepository:
     async def of_workspace(self, *, workspace_id: int) -> WorkspaceTracker | None:
         return await self._session.get(WorkspaceTracker, workspace_id)
 
+    async def with_place(self, *, kind: str, place: str) -> Sequence[WorkspaceTracker]:
+        """The workspaces whose tracker is this project, repository or team."""
+        column = {"github": WorkspaceTracker.repo, "linear": WorkspaceTracker.team}.get(
+            kind, WorkspaceTracker.project
+        )
+        return (
+            await self._session.scalars(
+                select(WorkspaceTracker).where(WorkspaceTracker.kind == kind, column == place)
+            )
+        ).all()
+
+    async def item_with_key(self, *, workspace_id: int, key: str) -> BacklogItem | None:
+        return await self._session.scalar(
+            select(BacklogItem).where(
+                BacklogItem.workspace_id == workspace_id, BacklogItem.tracker_key == key
+            )
+        )
+
     async def put(self, tracker: WorkspaceTracker) -> WorkspaceTracker:
         """Set the workspace's tracker, in place of the one it had."""
         return await self._session.merge(tracker)

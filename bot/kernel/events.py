@@ -114,4 +114,24 @@ class InstallEvent(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
-InboundEvent = MessageEvent | ActionEvent | InstallEvent
+TrackerState = Literal["open", "in_progress", "done", "wont_do"]
+
+
+class TrackerEvent(BaseModel):
+    """A tracker said an item moved (a verified webhook). ``conversation.platform`` is the
+    tracker's kind, ``conversation.workspace`` the Heatshield workspace's id (the receiver
+    found it by the tracker's project) and ``conversation.channel`` the item's key, so that an
+    item's moves are handled in order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["tracker"] = "tracker"
+    conversation: ConversationRef
+    sender: PersonInfo  # who moved it, in the tracker
+    key: Identifier
+    state: TrackerState
+    idempotency_key: Identifier
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
+InboundEvent = MessageEvent | ActionEvent | InstallEvent | TrackerEvent

@@ -20,6 +20,7 @@ from adapters import registry
 from adapters.base import Platform, PlatformDeps
 from adapters.embeddings.client import endpoint_from_environment
 from adapters.trackers.registry import build_tracker
+from adapters.trackers.webhooks import TrackerWebhooks
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.ports import Sender
 from bot.kernel.settings import Settings, load_settings
@@ -173,6 +174,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> web.Application:
     app.router.add_get("/metrics", _metrics(runtime))
     for platform in runtime.platforms:
         platform.mount(app)
+    TrackerWebhooks(runtime.db, runtime.pipeline, runtime.services.clock).mount(app)
     if background:
         app.cleanup_ctx.append(_background(runtime))
     app.on_cleanup.append(_dispose(runtime))

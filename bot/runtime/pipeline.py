@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from bot.kernel.errors import InvalidInputError, OverloadedError
-from bot.kernel.events import InboundEvent, MessageEvent
+from bot.kernel.events import InboundEvent, MessageEvent, TrackerEvent
 from bot.kernel.i18n import normalise_language, translate
 from bot.kernel.outbound import OutboundMessage
 from bot.kernel.ports import InboundHooks
@@ -32,6 +32,7 @@ from handlers.context import Context, Services
 from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
 from handlers.people import person_for, remember_direct_conversation, workspace_for
+from handlers.trackers import tracker_moved
 from handlers.triage import TriageInputError
 from storage.models import InboundRecord, InboundStatus, Workspace
 from storage.repositories import Database, UnitOfWork
@@ -277,6 +278,8 @@ class Pipeline:
     async def _dispatch(self, uow: UnitOfWork, event: InboundEvent, now: datetime) -> str:
         """Handles the event in the transaction; returns the log's line about it (written once
         the transaction is committed, so a batch handled again alone is not told twice)."""
+        if isinstance(event, TrackerEvent):
+            return await self._tracker_move(uow, event)
         workspace = await workspace_for(uow, event.conversation, self._services.defaults, now)
         actor = await person_for(uow, workspace, event.sender, now)
         if isinstance(event, MessageEvent) and event.source == "direct":
@@ -284,6 +287,16 @@ class Pipeline:
         ctx = Context(uow, self._services, workspace, actor)
         await dispatch(event, ctx)
         return handled_line(event, workspace, ctx.outcome or event.kind)
+
+    async def _tracker_move(self, uow: UnitOfWork, event: TrackerEvent) -> str:
+        """A tracker's move is nobody's message: no person is looked up or taken in; the
+        workspace is the one the webhook's receiver found by the tracker's project."""
+        ref = event.conversation.workspace
+        workspace = await uow.workspaces.by_id(workspace_id=int(ref)) if ref.isdigit() else None
+        if workspace is None:
+            return f"Handled tracker move {event.idempotency_key}: workspace {ref} is gone"
+        outcome = await tracker_moved(uow, self._services, workspace, event.key, event.state)
+        return handled_line(event, workspace, outcome)
 
     async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> str:
         """A failure that may pass: try again later, unless it has been failing for too long."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -86,6 +87,9 @@ class Digest:
     # Of the week's first decisions: made by the day the stakeholder was promised, or later.
     heard_in_time: int = 0
     heard_late: int = 0
+    # Requests the team's tracker says shipped this week, and the median time from request.
+    shipped: int = 0
+    median_days_to_shipped: float | None = None
     # The trajectory's weeks up to this one (at most TREND_WEEKS), oldest first.
     trend: list[WeekFigures] = field(default_factory=list)
     # Requests the stakeholders marked urgent themselves ("It's urgent"), per group.
@@ -135,6 +139,7 @@ async def build_digest(
         await uow.coaching.decisions_between(workspace_id=workspace.id, start=start, end=end)
     )
     first = await _first_decisions(uow, in_week, start)
+    shipped = await uow.coaching.shipped_between(workspace_id=workspace.id, start=start, end=end)
     median = _median_hours(first)
     in_time = _heard_in_time(first, workspace)
     level = Confidentiality(contract.confidentiality)
@@ -167,6 +172,8 @@ async def build_digest(
         heard_in_time=in_time,
         heard_late=len(first) - in_time,
         trend=await week_trend(uow, workspace, contract, week),
+        shipped=len(shipped),
+        median_days_to_shipped=_median_days(shipped),
         escalations=dict(
             sorted(
                 Counter(
@@ -215,6 +222,11 @@ def _median_hours(first: list[tuple[Decision, BacklogItem]]) -> float | None:
         for decision, item in first
     ]
     return round(statistics.median(hours), 4) if hours else None
+
+
+def _median_days(shipped: Sequence[tuple[datetime, datetime]]) -> float | None:
+    days = [(done - received).total_seconds() / 86400 for received, done in shipped]
+    return round(statistics.median(days), 2) if days else None
 
 
 def _heard_in_time(first: list[tuple[Decision, BacklogItem]], workspace: Workspace) -> int:

@@ -233,7 +233,9 @@ def shield_section(tr: Translator, digest: Digest) -> Section:
     whether stakeholders heard by the day they were promised."""
     if digest.received == 0:
         quiet = tr.t("A quiet week: no requests came in.")
-        return Section(title=tr.t("What the shield did"), text=quiet)
+        return Section(
+            title=tr.t("What the shield did"), text=quiet, fields=shipped_fields(tr, digest)
+        )
     decided = digest.heard_in_time + digest.heard_late
     heard = (
         tr.t("{count} of {total}", count=digest.heard_in_time, total=decided)
@@ -253,6 +255,24 @@ def shield_section(tr: Translator, digest: Digest) -> Section:
             Field(label=tr.t("Broke through at once"), value=str(digest.broke_through)),
             Field(label=tr.t("Reached the PO through the back door"), value=back_door),
             Field(label=tr.t("Stakeholders who heard by the promised day"), value=heard),
+            *shipped_fields(tr, digest),
+        ),
+    )
+
+
+def shipped_fields(tr: Translator, digest: Digest) -> tuple[Field, ...]:
+    """Shipped, by the team's tracker: how many, and how long from request to shipped."""
+    if not digest.shipped:
+        return ()
+    days = digest.median_days_to_shipped or 0.0
+    return (
+        Field(
+            label=tr.t("Shipped (the tracker says done)"),
+            value=tr.t(
+                "{count}, a median {time} after the request",
+                count=digest.shipped,
+                time=duration_text(tr, days * 24),
+            ),
         ),
     )
 

@@ -1,5 +1,6 @@
 """trackers: where each workspace's backlog lives (its setting, checked when set), the jobs
-that create approved requests there (the tracker's outbox), and each item's key and link in it
+that create approved requests there (the tracker's outbox), and each item's key, link and
+state in it, and when it shipped
 
 Revision ID: 0014
 Revises: 0013
@@ -63,10 +64,17 @@ def upgrade() -> None:
     )
     op.add_column("backlog_items", sa.Column("tracker_key", sa.String(255), nullable=True))
     op.add_column("backlog_items", sa.Column("tracker_url", sa.Text(), nullable=True))
+    op.add_column("backlog_items", sa.Column("tracker_state", sa.String(16), nullable=True))
+    op.add_column(
+        "backlog_items",
+        sa.Column("shipped_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("backlog_items") as batch:
+        batch.drop_column("shipped_at")
+        batch.drop_column("tracker_state")
         batch.drop_column("tracker_url")
         batch.drop_column("tracker_key")
     op.drop_index("ix_tracker_jobs_status_next_attempt", table_name="tracker_jobs")

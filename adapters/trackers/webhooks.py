@@ -1,0 +1,114 @@
+"""The trackers' webhooks: each delivery verified as the tracker signs it, stored (deduplicated
+by its delivery id) before it is answered 200 like every inbound, and handled by the workers.
+A forged delivery is answered 401 and written to the audit log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from adapters.trackers.github import webhook as github
+from bot.kernel.clock import Clock
+from bot.kernel.errors import OverloadedError
+from bot.kernel.events import ConversationRef, PersonInfo, TrackerEvent
+from bot.kernel.payloads import nested_too_deep
+from bot.kernel.ports import Inbox
+from storage.models import AuditEntry, WorkspaceTracker
+from storage.repositories import Database
+
+log = logging.getLogger(__name__)
+
+
+class TrackerWebhooks:
+    def __init__(self, db: Database, inbox: Inbox, clock: Clock) -> None:
+        self._db = db
+        self._inbox = inbox
+        self._clock = clock
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/trackers/github/webhook", self.github)
+
+    async def github(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        delivery = request.headers.get("X-GitHub-Delivery", "")
+        if not delivery or len(delivery) > 128:
+            return _error(400, "X-GitHub-Delivery: a delivery id is required")
+        payload = _json(body)
+        if payload is None:
+            return _error(400, "body: not a JSON object")
+        repository = github.repository_of(payload)
+        rows = await self._trackers("github", repository) if repository else []
+        signature = request.headers.get("X-Hub-Signature-256", "")
+        verified = [
+            row
+            for row in rows
+            if row.webhook_secret and github.signed(body, signature, row.webhook_secret)
+        ]
+        if not verified:
+            await self._refused("github", rows, repository, "signature does not match")
+            return _error(401, "X-Hub-Signature-256: the signature does not match")
+        issues = request.headers.get("X-GitHub-Event") == "issues"
+        change = github.issue_change(payload) if issues else None
+        if change is None:
+            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
+        key, state = change
+        sender = payload.get("sender")
+        login = str(sender.get("login", "github")) if isinstance(sender, dict) else "github"
+        accepted = 0
+        for row in verified:
+            event = TrackerEvent(
+                conversation=ConversationRef(
+                    platform="github", workspace=str(row.workspace_id), channel=key
+                ),
+                sender=PersonInfo(user_id=login[:255]),
+                key=key,
+                state=state,
+                idempotency_key=f"github:{delivery}:{row.workspace_id}",
+            )
+            if self._inbox.shedding():
+                return _error(503, "busy; deliver it again in a moment", retry_after=1)
+            try:
+                accepted += await self._inbox.accept(event)
+            except OverloadedError as exc:
+                busy = "busy; deliver it again in a moment"
+                return _error(503, busy, retry_after=exc.retry_after)
+        return web.json_response({"accepted": accepted})
+
+    async def _trackers(self, kind: str, place: str) -> list[WorkspaceTracker]:
+        async with self._db.read() as uow:
+            return list(await uow.trackers.with_place(kind=kind, place=place))
+
+    async def _refused(
+        self, kind: str, rows: list[WorkspaceTracker], place: str | None, reason: str
+    ) -> None:
+        log.warning("Refused a %s webhook for %r: %s", kind, place, reason)
+        async with self._db.transaction() as uow:
+            await uow.audit.add(
+                AuditEntry(
+                    workspace_id=rows[0].workspace_id if rows else None,
+                    platform=kind,
+                    actor_user_id="webhook",
+                    action=f"{kind}_webhook",
+                    target=(place or "")[:255] or None,
+                    reason=reason,
+                    at=self._clock.now(),
+                )
+            )
+
+
+def _json(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(payload, dict) or nested_too_deep(payload):
+        return None
+    return payload
+
+
+def _error(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return web.json_response({"error": message}, status=status, headers=headers)

@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from adapters.trackers.github.client import TOKEN_SETTING as GITHUB_TOKEN
 from adapters.trackers.github.client import GitHubTracker
+from adapters.trackers.jira.client import EMAIL_SETTING as JIRA_EMAIL
+from adapters.trackers.jira.client import TOKEN_SETTING as JIRA_TOKEN
+from adapters.trackers.jira.client import JiraTracker
 from bot.kernel.errors import ConfigurationError
 from bot.kernel.trackers import KINDS, Tracker, TrackerRefusedError, TrackerSettings
 
-SUPPORTED = ("github",)
+Builder = Callable[[TrackerSettings, Mapping[str, str]], Tracker]
+
+
+def _needed(environ: Mapping[str, str], name: str, tracker: str) -> str:
+    value = environ.get(name, "")
+    if not value:
+        raise ConfigurationError(name, f"is not set; {tracker} needs it")
+    return value
+
+
+def _github(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
+    return GitHubTracker(settings, _needed(environ, GITHUB_TOKEN, "GitHub"))
+
+
+def _jira(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
+    return JiraTracker(
+        settings, _needed(environ, JIRA_EMAIL, "Jira"), _needed(environ, JIRA_TOKEN, "Jira")
+    )
+
+
+BUILDERS: dict[str, Builder] = {"github": _github, "jira": _jira}
+SUPPORTED = tuple(BUILDERS)
 
 
 def build_tracker(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
     """The workspace's tracker; a missing credential or a kind not built yet is said plainly."""
     if settings.kind not in KINDS:
         raise TrackerRefusedError(f"unknown tracker kind {settings.kind!r}; use one of {KINDS}")
-    if settings.kind not in SUPPORTED:
+    builder = BUILDERS.get(settings.kind)
+    if builder is None:
         raise TrackerRefusedError(
             f"{settings.kind} is not supported yet; supported: {', '.join(SUPPORTED)}"
         )
-    token = environ.get(GITHUB_TOKEN, "")
-    if not token:
-        raise ConfigurationError(GITHUB_TOKEN, "is not set; GitHub needs a token to create issues")
-    return GitHubTracker(settings, token)
+    return builder(settings, environ)

@@ -11,15 +11,17 @@ from typing import Any
 from aiohttp import web
 
 from adapters.trackers.github import webhook as github
+from adapters.trackers.jira import webhook as jira
 from bot.kernel.clock import Clock
 from bot.kernel.errors import OverloadedError
-from bot.kernel.events import ConversationRef, PersonInfo, TrackerEvent
+from bot.kernel.events import ConversationRef, PersonInfo, TrackerEvent, TrackerState
 from bot.kernel.payloads import nested_too_deep
 from bot.kernel.ports import Inbox
 from storage.models import AuditEntry, WorkspaceTracker
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
+BUSY = "busy; deliver it again in a moment"
 
 
 class TrackerWebhooks:
@@ -30,6 +32,7 @@ class TrackerWebhooks:
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/trackers/github/webhook", self.github)
+        app.router.add_post("/trackers/jira/webhook", self.jira)
 
     async def github(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -57,24 +60,61 @@ class TrackerWebhooks:
         key, state = change
         sender = payload.get("sender")
         login = str(sender.get("login", "github")) if isinstance(sender, dict) else "github"
+        return await self._accept("github", verified, key, state, login, delivery)
+
+    async def jira(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        payload = _json(body)
+        if payload is None:
+            return _error(400, "body: not a JSON object")
+        project = jira.project_of(payload)
+        rows = await self._trackers("jira", project) if project else []
+        given = request.query.get("secret", "")
+        verified = [
+            row
+            for row in rows
+            if row.webhook_secret and jira.secret_matches(given, row.webhook_secret)
+        ]
+        if not verified:
+            await self._refused("jira", rows, project, "secret does not match")
+            return _error(401, "secret: the webhook's secret does not match")
+        change = jira.issue_change(payload)
+        if change is None:
+            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
+        key, state = change
+        user = payload.get("user")
+        who = str(user.get("displayName", "jira")) if isinstance(user, dict) else "jira"
+        identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:128]
+        delivery = jira.delivery_of(payload, identifier)[:128]
+        return await self._accept("jira", verified, key, state, who, delivery)
+
+    async def _accept(
+        self,
+        kind: str,
+        rows: list[WorkspaceTracker],
+        key: str,
+        state: TrackerState,
+        who: str,
+        delivery: str,
+    ) -> web.Response:
+        """Store the move for each workspace whose tracker it is, before answering 200."""
         accepted = 0
-        for row in verified:
+        for row in rows:
             event = TrackerEvent(
                 conversation=ConversationRef(
-                    platform="github", workspace=str(row.workspace_id), channel=key
+                    platform=kind, workspace=str(row.workspace_id), channel=key[:255]
                 ),
-                sender=PersonInfo(user_id=login[:255]),
-                key=key,
+                sender=PersonInfo(user_id=who[:255] or kind),
+                key=key[:255],
                 state=state,
-                idempotency_key=f"github:{delivery}:{row.workspace_id}",
+                idempotency_key=f"{kind}:{delivery}:{row.workspace_id}",
             )
             if self._inbox.shedding():
-                return _error(503, "busy; deliver it again in a moment", retry_after=1)
+                return _error(503, BUSY, retry_after=1)
             try:
                 accepted += await self._inbox.accept(event)
             except OverloadedError as exc:
-                busy = "busy; deliver it again in a moment"
-                return _error(503, busy, retry_after=exc.retry_after)
+                return _error(503, BUSY, retry_after=exc.retry_after)
         return web.json_response({"accepted": accepted})
 
     async def _trackers(self, kind: str, place: str) -> list[WorkspaceTracker]:

@@ -106,7 +106,7 @@ class FakeGitHub:
 
 
 @contextmanager
-def running_in_a_thread(fake: FakeGitHub) -> Iterator[str]:
+def running_in_a_thread(fake: Any) -> Iterator[str]:
     """The fake on a free local port, in a thread of its own (for the CLI, which runs its own
     event loop); yields its base URL."""
     loop = asyncio.new_event_loop()

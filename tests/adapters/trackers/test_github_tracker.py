@@ -213,8 +213,9 @@ def test_tracker_set_checks_the_connection_and_show_keeps_the_secret(
     [
         (["--kind", "github", "--repo", REPO], {}, "HEATSHIELD_GITHUB_TOKEN: is not set"),
         (["--kind", "github"], {"HEATSHIELD_GITHUB_TOKEN": TOKEN}, "--kind github needs --repo"),
+        (["--kind", "linear", "--team", "ENG"], {}, "linear is not supported yet"),
         (["--kind", "jira", "--url", "https://acme.atlassian.net", "--project", "APP"], {},
-         "jira is not supported yet"),
+         "HEATSHIELD_JIRA_EMAIL: is not set"),
         (["--kind", "trello"], {}, "Invalid value for '--kind'"),
     ],
 )  # fmt: skip

@@ -1,0 +1,55 @@
+"""Jira's webhooks for a tracker: Jira Cloud's admin webhooks carry no signature, so the
+shared secret travels in the webhook's URL (`?secret=...`), compared in constant time; what an
+issue update says about the issue's state, read from its status category."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from bot.kernel.events import TrackerState
+
+WONT_DO = frozenset({"won't do", "won't fix", "declined", "cannot reproduce", "duplicate"})
+CATEGORY_STATES: dict[str, TrackerState] = {"new": "open", "indeterminate": "in_progress"}
+
+
+def secret_matches(given: str, secret: str) -> bool:
+    return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
+
+
+def project_of(payload: dict[str, Any]) -> str | None:
+    issue = payload.get("issue")
+    fields = issue.get("fields") if isinstance(issue, dict) else None
+    project = fields.get("project") if isinstance(fields, dict) else None
+    key = project.get("key") if isinstance(project, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
+    """The issue's key and the state an update moved its status to, or None when its status
+    did not change (an edit, a comment, another field)."""
+    if payload.get("webhookEvent") != "jira:issue_updated":
+        return None
+    items = (payload.get("changelog") or {}).get("items") or []
+    if not any(isinstance(i, dict) and i.get("field") == "status" for i in items):
+        return None
+    issue = payload.get("issue") or {}
+    fields = issue.get("fields") or {}
+    key = issue.get("key")
+    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
+    if not isinstance(key, str) or not isinstance(category, str):
+        return None
+    if category == "done":
+        resolution = str((fields.get("resolution") or {}).get("name", "")).casefold()
+        return key, "wont_do" if resolution in WONT_DO else "done"
+    state = CATEGORY_STATES.get(category)
+    return (key, state) if state else None
+
+
+def delivery_of(payload: dict[str, Any], identifier: str) -> str:
+    """Jira's id of the delivery (the same on its retries), or one made of what it carries."""
+    if identifier:
+        return identifier
+    issue = payload.get("issue") or {}
+    changelog = payload.get("changelog") or {}
+    return f"{issue.get('key')}:{changelog.get('id') or payload.get('timestamp')}"

@@ -9,6 +9,8 @@ from adapters.trackers.github.client import GitHubTracker
 from adapters.trackers.jira.client import EMAIL_SETTING as JIRA_EMAIL
 from adapters.trackers.jira.client import TOKEN_SETTING as JIRA_TOKEN
 from adapters.trackers.jira.client import JiraTracker
+from adapters.trackers.linear.client import KEY_SETTING as LINEAR_KEY
+from adapters.trackers.linear.client import LinearTracker
 from bot.kernel.errors import ConfigurationError
 from bot.kernel.trackers import KINDS, Tracker, TrackerRefusedError, TrackerSettings
 
@@ -32,7 +34,11 @@ def _jira(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
     )
 
 
-BUILDERS: dict[str, Builder] = {"github": _github, "jira": _jira}
+def _linear(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
+    return LinearTracker(settings, _needed(environ, LINEAR_KEY, "Linear"))
+
+
+BUILDERS: dict[str, Builder] = {"github": _github, "jira": _jira, "linear": _linear}
 SUPPORTED = tuple(BUILDERS)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from adapters.trackers.github import webhook as github
 from adapters.trackers.jira import webhook as jira
+from adapters.trackers.linear import webhook as linear
 from bot.kernel.clock import Clock
 from bot.kernel.errors import OverloadedError
 from bot.kernel.events import ConversationRef, PersonInfo, TrackerEvent, TrackerState
@@ -33,6 +34,7 @@ class TrackerWebhooks:
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/trackers/github/webhook", self.github)
         app.router.add_post("/trackers/jira/webhook", self.jira)
+        app.router.add_post("/trackers/linear/webhook", self.linear)
 
     async def github(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -87,6 +89,33 @@ class TrackerWebhooks:
         identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:128]
         delivery = jira.delivery_of(payload, identifier)[:128]
         return await self._accept("jira", verified, key, state, who, delivery)
+
+    async def linear(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        payload = _json(body)
+        if payload is None:
+            return _error(400, "body: not a JSON object")
+        team = linear.team_of(payload)
+        rows = await self._trackers("linear", team) if team else []
+        signature = request.headers.get("Linear-Signature", "")
+        verified = [
+            row
+            for row in rows
+            if row.webhook_secret and linear.signed(body, signature, row.webhook_secret)
+        ]
+        if not verified:
+            await self._refused("linear", rows, team, "signature does not match")
+            return _error(401, "Linear-Signature: the signature does not match")
+        change = linear.issue_change(payload)
+        if change is None:
+            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
+        key, state = change
+        delivery = request.headers.get("Linear-Delivery", "")[:128] or str(
+            payload.get("webhookTimestamp", "")
+        )
+        actor = payload.get("actor")
+        who = str(actor.get("name", "linear")) if isinstance(actor, dict) else "linear"
+        return await self._accept("linear", verified, key, state, who, delivery)
 
     async def _accept(
         self,

@@ -213,7 +213,7 @@ def test_tracker_set_checks_the_connection_and_show_keeps_the_secret(
     [
         (["--kind", "github", "--repo", REPO], {}, "HEATSHIELD_GITHUB_TOKEN: is not set"),
         (["--kind", "github"], {"HEATSHIELD_GITHUB_TOKEN": TOKEN}, "--kind github needs --repo"),
-        (["--kind", "linear", "--team", "ENG"], {}, "linear is not supported yet"),
+        (["--kind", "linear", "--team", "ENG"], {}, "HEATSHIELD_LINEAR_API_KEY: is not set"),
         (["--kind", "jira", "--url", "https://acme.atlassian.net", "--project", "APP"], {},
          "HEATSHIELD_JIRA_EMAIL: is not set"),
         (["--kind", "trello"], {}, "Invalid value for '--kind'"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from adapters.trackers.azure_devops.client import PAT_SETTING as AZURE_PAT
+from adapters.trackers.azure_devops.client import AzureDevOpsTracker
 from adapters.trackers.github.client import TOKEN_SETTING as GITHUB_TOKEN
 from adapters.trackers.github.client import GitHubTracker
 from adapters.trackers.jira.client import EMAIL_SETTING as JIRA_EMAIL
@@ -38,7 +40,16 @@ def _linear(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
     return LinearTracker(settings, _needed(environ, LINEAR_KEY, "Linear"))
 
 
-BUILDERS: dict[str, Builder] = {"github": _github, "jira": _jira, "linear": _linear}
+def _azure_devops(settings: TrackerSettings, environ: Mapping[str, str]) -> Tracker:
+    return AzureDevOpsTracker(settings, _needed(environ, AZURE_PAT, "Azure DevOps"))
+
+
+BUILDERS: dict[str, Builder] = {
+    "jira": _jira,
+    "azure-devops": _azure_devops,
+    "github": _github,
+    "linear": _linear,
+}
 SUPPORTED = tuple(BUILDERS)
 
 

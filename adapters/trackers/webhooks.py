@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.trackers.azure_devops import webhook as azure_devops
 from adapters.trackers.github import webhook as github
 from adapters.trackers.jira import webhook as jira
 from adapters.trackers.linear import webhook as linear
@@ -35,6 +36,7 @@ class TrackerWebhooks:
         app.router.add_post("/trackers/github/webhook", self.github)
         app.router.add_post("/trackers/jira/webhook", self.jira)
         app.router.add_post("/trackers/linear/webhook", self.linear)
+        app.router.add_post("/trackers/azure-devops/webhook", self.azure_devops)
 
     async def github(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -116,6 +118,35 @@ class TrackerWebhooks:
         actor = payload.get("actor")
         who = str(actor.get("name", "linear")) if isinstance(actor, dict) else "linear"
         return await self._accept("linear", verified, key, state, who, delivery)
+
+    async def azure_devops(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        payload = _json(body)
+        if payload is None:
+            return _error(400, "body: not a JSON object")
+        project = azure_devops.project_of(payload)
+        rows = await self._trackers("azure-devops", project) if project else []
+        authorization = request.headers.get("Authorization", "")
+        verified = [
+            row
+            for row in rows
+            if row.webhook_secret
+            and azure_devops.password_matches(authorization, row.webhook_secret)
+        ]
+        if not verified:
+            await self._refused("azure-devops", rows, project, "secret does not match")
+            return _error(401, "Authorization: the service hook's password does not match")
+        change = azure_devops.item_change(payload)
+        if change is None:
+            return web.json_response({"accepted": 0, "ignored": "not a move of a work item"})
+        key, state = change
+        delivery = str(payload.get("id") or payload.get("notificationId") or "")[:128]
+        if not delivery:
+            return _error(400, "id: the event's id is required")
+        resource = payload.get("resource") or {}
+        revised = (resource.get("revisedBy") or {}) if isinstance(resource, dict) else {}
+        who = str(revised.get("displayName", "azure-devops"))
+        return await self._accept("azure-devops", verified, key, state, who, delivery)
 
     async def _accept(
         self,

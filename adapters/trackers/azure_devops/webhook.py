@@ -1,0 +1,60 @@
+"""Azure DevOps service hooks for a tracker: the hook's basic-authentication password is the
+shared secret; what a "work item updated" event says about the item's state."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from typing import Any
+
+from bot.kernel.events import TrackerState
+
+# The states of the Agile, Scrum, CMMI and Basic processes.
+STATES: dict[str, TrackerState] = {
+    "new": "open", "to do": "open", "proposed": "open", "approved": "open",
+    "active": "in_progress", "committed": "in_progress", "doing": "in_progress",
+    "in progress": "in_progress",
+    "resolved": "done", "closed": "done", "done": "done",
+    "removed": "wont_do",
+}  # fmt: skip
+
+
+def password_matches(authorization: str, secret: str) -> bool:
+    """Whether the Basic credentials' password is the secret (the user name is free)."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        _, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return bool(password) and hmac.compare_digest(password.encode(), secret.encode())
+
+
+def _revision_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    resource = payload.get("resource")
+    revision = resource.get("revision") if isinstance(resource, dict) else None
+    fields = revision.get("fields") if isinstance(revision, dict) else None
+    return fields if isinstance(fields, dict) else {}
+
+
+def project_of(payload: dict[str, Any]) -> str | None:
+    project = _revision_fields(payload).get("System.TeamProject")
+    return project if isinstance(project, str) else None
+
+
+def item_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
+    """The work item's key and the state it moved to, or None when its state did not change."""
+    if payload.get("eventType") != "workitem.updated":
+        return None
+    resource = payload.get("resource") or {}
+    if "System.State" not in (resource.get("fields") or {}):
+        return None
+    fields = _revision_fields(payload)
+    state = STATES.get(str(fields.get("System.State", "")).casefold())
+    work_item = resource.get("workItemId") or (resource.get("revision") or {}).get("id")
+    project = project_of(payload)
+    if state is None or work_item is None or project is None:
+        return None
+    return f"{project}#{work_item}", state

@@ -31,11 +31,37 @@ class TrackerRepository:
         ).all()
 
     async def item_with_key(self, *, workspace_id: int, key: str) -> BacklogItem | None:
-        return await self._session.scalar(
-            select(BacklogItem).where(
-                BacklogItem.workspace_id == workspace_id, BacklogItem.tracker_key == key
-            )
+        """The item the tracker knows by this key, locked on PostgreSQL: a webhook and the
+        reconcile moving it at once tell its stakeholders once, not twice."""
+        query = select(BacklogItem).where(
+            BacklogItem.workspace_id == workspace_id, BacklogItem.tracker_key == key
         )
+        if dialect_name(self._session) == "postgresql":
+            query = query.with_for_update(of=BacklogItem)
+        return await self._session.scalar(query)
+
+    async def every_setting(self) -> Sequence[WorkspaceTracker]:
+        return (await self._session.scalars(select(WorkspaceTracker))).all()
+
+    async def unfinished_keys(
+        self, *, workspace_id: int, limit: int
+    ) -> Sequence[tuple[str, str | None]]:
+        """The keys (and last known states) of the workspace's items in its tracker that are
+        neither done nor dropped there: what a reconcile asks the tracker about."""
+        rows = await self._session.execute(
+            select(BacklogItem.tracker_key, BacklogItem.tracker_state)
+            .where(
+                BacklogItem.workspace_id == workspace_id,
+                BacklogItem.tracker_key.is_not(None),
+                or_(
+                    BacklogItem.tracker_state.is_(None),
+                    BacklogItem.tracker_state.not_in(("done", "wont_do")),
+                ),
+            )
+            .order_by(BacklogItem.id)
+            .limit(limit)
+        )
+        return [(str(row[0]), row[1]) for row in rows]
 
     async def put(self, tracker: WorkspaceTracker) -> WorkspaceTracker:
         """Set the workspace's tracker, in place of the one it had."""

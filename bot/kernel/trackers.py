@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.kernel.errors import HeatshieldError
+from bot.kernel.events import TrackerState
 
 KINDS = ("jira", "azure-devops", "github", "linear")
 
@@ -78,6 +79,11 @@ class Tracker(Protocol):
     async def find(self, link: str) -> TrackerRef | None:
         """The item an earlier create made for this link, when that create's answer was lost
         (a time-out): looked for before creating again, so nothing is made twice."""
+        ...
+
+    async def state(self, key: str) -> TrackerState | None:
+        """Where the item stands now (for the reconcile that catches missed webhooks); None
+        when the tracker has no such item any more."""
         ...
 
     async def close(self) -> None: ...

@@ -21,12 +21,15 @@ from bot.kernel.trackers import Tracker, TrackerRefusedError, TrackerSettings
 from bot.runtime.delivery import backoff
 from handlers import trackers
 from handlers.context import Services
-from storage.models import TrackerJob
+from storage.models import TrackerJob, WorkspaceTracker
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 GIVE_UP_AFTER = timedelta(hours=48)
+# How often each tracker is asked about its unfinished items (webhooks missed while down).
+RECONCILE_EVERY = timedelta(minutes=15)
+RECONCILE_BATCH = 200
 BATCH = 20
 
 TrackerFactory = Callable[[TrackerSettings], Tracker]
@@ -46,6 +49,7 @@ class TrackerJobs:
         self._on_outbox = on_outbox
         self._wake = asyncio.Event()
         self._stopping = False
+        self._next_reconcile = services.clock.now()
 
     def wake(self) -> None:
         self._wake.set()
@@ -58,6 +62,9 @@ class TrackerJobs:
         while not self._stopping:
             try:
                 await self.work_due()
+                if self._services.clock.now() >= self._next_reconcile:
+                    self._next_reconcile = self._services.clock.now() + RECONCILE_EVERY
+                    await self.reconcile()
             except Exception:
                 log.exception("Tracker jobs: a pass failed; trying again at the next")
             with contextlib.suppress(TimeoutError):
@@ -115,6 +122,48 @@ class TrackerJobs:
             await trackers.created(uow, self._services, space, fresh, ref)
         log.info("Created request #%s in the tracker as %s", item.id, ref.key)
         return 1
+
+    async def reconcile(self) -> int:
+        """Ask each tracker where its unfinished items stand, and tell what a missed webhook
+        would have told (once: a move already told is not told again). Returns the moves."""
+        async with self._db.read() as uow:
+            settings = list(await uow.trackers.every_setting())
+        moved = 0
+        for row in settings:
+            try:
+                moved += await self._reconcile(row)
+            except (RetryLaterError, TrackerRefusedError, ConfigurationError) as exc:
+                log.info("Reconciling workspace %s's tracker: %s", row.workspace_id, exc)
+        if moved:
+            self._on_outbox()
+        return moved
+
+    async def _reconcile(self, row: WorkspaceTracker) -> int:
+        async with self._db.read() as uow:
+            keys = await uow.trackers.unfinished_keys(
+                workspace_id=row.workspace_id, limit=RECONCILE_BATCH
+            )
+        if not keys:
+            return 0
+        tracker = self._factory(trackers.settings_of(row))
+        moved = 0
+        try:
+            for key, known in keys:
+                state = await tracker.state(key)
+                if state is None or state == (known or "open"):
+                    continue
+                async with self._db.transaction() as uow:
+                    workspace = await uow.workspaces.by_id(workspace_id=row.workspace_id)
+                    if workspace is None:
+                        return moved
+                    outcome = await trackers.tracker_moved(
+                        uow, self._services, workspace, key, state
+                    )
+                log.info("Reconciled: %s", outcome)
+                moved += 1
+        finally:
+            await tracker.close()
+        return moved
 
     async def _later(self, job: TrackerJob, exc: RetryLaterError) -> None:
         now = self._services.clock.now()

@@ -17,7 +17,9 @@ from typing import Any
 
 import aiohttp
 
+from adapters.trackers.azure_devops.webhook import STATES
 from adapters.trackers.http import call
+from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
 
 PAT_SETTING = "HEATSHIELD_AZURE_DEVOPS_PAT"
@@ -78,6 +80,17 @@ class AzureDevOpsTracker:
         )
         found = await self._wiql(query)
         return self._ref(found[0]["id"]) if found else None
+
+    async def state(self, key: str) -> TrackerState | None:
+        work_item = key.rpartition("#")[2]
+        status, _, body = await self._call(
+            "GET", f"/_apis/wit/workitems/{work_item}?fields=System.State&{API}"
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(body, dict):
+            raise TrackerRefusedError(refusal(status, body))
+        return STATES.get(str(body.get("fields", {}).get("System.State", "")).casefold())
 
     async def close(self) -> None:
         if self._session is not None:

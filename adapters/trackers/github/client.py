@@ -13,8 +13,10 @@ from typing import Any
 
 import aiohttp
 
+from adapters.trackers.github.webhook import IN_PROGRESS_LABELS
 from adapters.trackers.http import call
 from bot.kernel.errors import RetryLaterError
+from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
 
 DEFAULT_API = "https://api.github.com"
@@ -72,6 +74,15 @@ class GitHubTracker:
             return TrackerRef(f"{self._repo}#{issue['number']}", str(issue["html_url"]))
         return None
 
+    async def state(self, key: str) -> TrackerState | None:
+        number = key.rpartition("#")[2]
+        status, _, issue = await self._get(
+            f"/repos/{self._repo}/issues/{number}", refuse_missing=False
+        )
+        if status == 404:
+            return None
+        return issue_state(issue)
+
     async def close(self) -> None:
         if self._own_session and self._session is not None:
             await self._session.close()
@@ -102,6 +113,15 @@ class GitHubTracker:
                 rate_limited=True,
             )
         return status, headers, body
+
+
+def issue_state(issue: dict[str, Any]) -> TrackerState:
+    if issue.get("state") == "closed":
+        return "wont_do" if issue.get("state_reason") == "not_planned" else "done"
+    labels = {str(label.get("name", "")).casefold() for label in issue.get("labels", [])}
+    if issue.get("assignees") or labels & IN_PROGRESS_LABELS:
+        return "in_progress"
+    return "open"
 
 
 def issue_body(item: NewTrackerItem) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 import aiohttp
 
 from adapters.trackers.http import call
+from adapters.trackers.jira.webhook import state_of
+from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,16 @@ class JiraTracker:
         for issue in found.get("issues", []):
             return TrackerRef(str(issue["key"]), f"{self._site}/browse/{issue['key']}")
         return None
+
+    async def state(self, key: str) -> TrackerState | None:
+        status, _, issue = await self._call(
+            "GET", f"/rest/api/3/issue/{key}", params={"fields": "status,resolution"}
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(issue, dict):
+            raise TrackerRefusedError(refusal(status, issue))
+        return state_of(issue.get("fields") or {})
 
     async def close(self) -> None:
         if self._session is not None:

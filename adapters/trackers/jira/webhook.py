@@ -34,16 +34,18 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     if not any(isinstance(i, dict) and i.get("field") == "status" for i in items):
         return None
     issue = payload.get("issue") or {}
-    fields = issue.get("fields") or {}
     key = issue.get("key")
+    state = state_of(issue.get("fields") or {})
+    return (key, state) if isinstance(key, str) and state else None
+
+
+def state_of(fields: dict[str, Any]) -> TrackerState | None:
+    """An issue's state from its status category (and, when done, its resolution)."""
     category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
-    if not isinstance(key, str) or not isinstance(category, str):
-        return None
     if category == "done":
         resolution = str((fields.get("resolution") or {}).get("name", "")).casefold()
-        return key, "wont_do" if resolution in WONT_DO else "done"
-    state = CATEGORY_STATES.get(category)
-    return (key, state) if state else None
+        return "wont_do" if resolution in WONT_DO else "done"
+    return CATEGORY_STATES.get(category) if isinstance(category, str) else None
 
 
 def delivery_of(payload: dict[str, Any], identifier: str) -> str:

@@ -12,7 +12,9 @@ from typing import Any
 import aiohttp
 
 from adapters.trackers.http import call
+from adapters.trackers.linear.webhook import STATE_TYPES
 from bot.kernel.errors import RetryLaterError
+from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
 
 DEFAULT_API = "https://api.linear.app/graphql"
@@ -32,6 +34,9 @@ FIND = """query Find($team: String!, $link: String!) {
   issues(first: 1, filter: { team: { key: { eq: $team } },
          description: { contains: $link } }) { nodes { identifier url } }
 }"""
+
+
+STATE = """query State($id: String!) { issue(id: $id) { identifier state { type } } }"""
 
 
 class LinearTracker:
@@ -78,6 +83,12 @@ class LinearTracker:
         nodes = (await self._query(FIND, team=self._team, link=link))["issues"]["nodes"]
         return TrackerRef(str(nodes[0]["identifier"]), str(nodes[0]["url"])) if nodes else None
 
+    async def state(self, key: str) -> TrackerState | None:
+        data = await self._query(STATE, missing_ok=True, id=key)
+        issue = data.get("issue") if data else None
+        kind = ((issue or {}).get("state") or {}).get("type")
+        return STATE_TYPES.get(kind) if isinstance(kind, str) else None
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -91,13 +102,23 @@ class LinearTracker:
             self._team_id = str(teams[0]["id"])
         return self._team_id
 
-    async def _query(self, query: str, **variables: Any) -> dict[str, Any]:
+    async def _query(
+        self, query: str, *, missing_ok: bool = False, **variables: Any
+    ) -> dict[str, Any]:
+        """The query's data; Linear's errors raised as the port's errors. ``missing_ok``: an
+        entity Linear does not know is no error (an empty answer)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers)
         status, _, body = await call(
             self._session, "POST", self._api, json={"query": query, "variables": variables}
         )
         errors = body.get("errors") if isinstance(body, dict) else None
+        if (
+            errors
+            and missing_ok
+            and all("not found" in str(error.get("message", "")).casefold() for error in errors)
+        ):
+            return {}
         if errors:
             raise graphql_error(errors)
         if status != 200 or not isinstance(body, dict) or "data" not in body:

@@ -37,6 +37,7 @@ class FakeGitHub:
         app.router.add_get("/repos/{owner}/{repo}", self.repo)
         app.router.add_post("/repos/{owner}/{repo}/issues", self.create)
         app.router.add_get("/search/issues", self.search)
+        app.router.add_get("/repos/{owner}/{repo}/issues/{number}", self.issue)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -81,6 +82,8 @@ class FakeGitHub:
             "title": body["title"],
             "body": body.get("body"),
             "state": "open",
+            "state_reason": None,
+            "assignees": [],
             "labels": [{"name": name} for name in body.get("labels", [])],
             "html_url": f"https://github.com/{REPO}/issues/{number}",
             "url": f"https://api.github.com/repos/{REPO}/issues/{number}",
@@ -100,6 +103,14 @@ class FakeGitHub:
         return web.json_response(
             {"total_count": len(found), "incomplete_results": False, "items": found}
         )
+
+    async def issue(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        number = int(request.match_info["number"])
+        if not 0 < number <= len(self.issues):
+            return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+        return web.json_response(self.issues[number - 1])
 
     def posts(self) -> list[Any]:
         return [body for method, _, body in self.calls if method == "POST"]

@@ -19,6 +19,8 @@ class FakeJira:
         self.rank: list[str] = ["APP-100"]  # the project's backlog order, first first
         self.calls: list[tuple[str, str, Any]] = []
         self.next_creates: list[tuple[int, dict[str, Any]]] = []
+        # Each issue's status category, status and resolution, as people moved it.
+        self.statuses: dict[str, tuple[str, str, str | None]] = {}
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -27,6 +29,7 @@ class FakeJira:
         app.router.add_post("/rest/api/3/issue", self.create)
         app.router.add_get("/rest/api/3/search/jql", self.search)
         app.router.add_put("/rest/agile/1.0/issue/rank", self.rank_issues)
+        app.router.add_get("/rest/api/3/issue/{key}", self.issue)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -101,6 +104,21 @@ class FakeJira:
             self.rank.remove(key)
             self.rank.insert(self.rank.index(body["rankBeforeIssue"]), key)
         return web.Response(status=204)
+
+    async def issue(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        key = request.match_info["key"]
+        if key not in self.issues:
+            return web.json_response(
+                {"errorMessages": ["Issue does not exist or you do not have permission to see it."],
+                 "errors": {}}, status=404,
+            )  # fmt: skip
+        category, status, resolution = self.statuses.get(key, ("new", "To Do", None))
+        return web.json_response({"id": "10001", "key": key, "fields": {
+            "status": {"name": status, "statusCategory": {"key": category}},
+            "resolution": {"name": resolution} if resolution else None,
+        }})  # fmt: skip
 
     def creates(self) -> list[Any]:
         return [body for method, path, body in self.calls if method == "POST"]

@@ -52,6 +52,14 @@ class FakeLinear:
             link = variables.get("link", "")
             nodes = [i for i in self.issues if link and link in i["description"]][:1]
             return self._data({"issues": {"nodes": nodes}})
+        if name == "State":
+            wanted = variables.get("id")
+            found = next((i for i in self.issues if i["identifier"] == wanted), None)
+            if found is None:
+                return web.json_response({"errors": [{"message": "Entity not found: Issue",
+                    "extensions": {"code": "INVALID_INPUT"}}], "data": None})  # fmt: skip
+            state = {"type": found.get("state_type", "backlog")}
+            return self._data({"issue": {"identifier": wanted, "state": state}})
         if name == "Create":
             if self.next_errors:
                 status, answer = self.next_errors.pop(0)

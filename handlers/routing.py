@@ -34,6 +34,7 @@ ORDER = (
     "status",
     "backlog",
     "queue",
+    "merge into",  # "merge #12 into APP-123": the same as an item in the team's tracker
     # Coaching and one's own rhythm: the message starts with the command's words.
     "shares",
     "quiet hours",

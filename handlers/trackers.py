@@ -80,6 +80,44 @@ async def created(
     await tell_stakeholders(ctx, item, compose)
 
 
+async def linked(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, ref: TrackerRef
+) -> None:
+    """The request was merged into an item the tracker has: its key is kept with the request,
+    and its stakeholders hear it; they hear again whenever it moves."""
+    item.tracker_key, item.tracker_url = ref.key, ref.url
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(
+            'Your request "{title}" is the same as {key} on the team\'s board ({url}), so the '
+            "PO has combined them. I'll tell you when it moves.",
+            title=subject.title,
+            key=ref.key,
+            url=ref.url,
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+
+
+async def not_linked(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, key: str
+) -> None:
+    """The tracker has no item under the key the PO typed: the request waits for a decision
+    again, and the PO hears why."""
+    item.status = ItemStatus.QUEUED
+    for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
+        ctx = Context(uow, services, workspace, decider)
+        text = ctx.tr.t(
+            '{key} is not in the tracker, so #{id} "{title}" was not merged; it waits for '
+            "your decision again.",
+            key=key,
+            id=item.id,
+            title=item.title,
+        )
+        await outbox.send_direct(ctx, decider, OutboundMessage(text=text))
+
+
 async def refused(
     uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, problem: str
 ) -> None:

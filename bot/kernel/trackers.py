@@ -81,6 +81,11 @@ class Tracker(Protocol):
         (a time-out): looked for before creating again, so nothing is made twice."""
         ...
 
+    async def link(self, key: str) -> TrackerRef | None:
+        """The item the tracker has under this key (as people type it: "APP-123",
+        "acme/shop#12" or "#12"), to merge a request into; None when it has none."""
+        ...
+
     async def state(self, key: str) -> TrackerState | None:
         """Where the item stands now (for the reconcile that catches missed webhooks); None
         when the tracker has no such item any more."""

@@ -100,9 +100,12 @@ class TrackerJobs:
             await self._refuse(job_id, str(exc))
             return 0
         try:
-            new = trackers.new_tracker_item(workspace, item, top=job.top)
-            ref = await tracker.find(new.link) if job.maybe_sent else None
-            ref = ref or await tracker.create(new)
+            if job.action == "link":
+                ref = await tracker.link(job.target_key or "")
+            else:
+                new = trackers.new_tracker_item(workspace, item, top=job.top)
+                ref = await tracker.find(new.link) if job.maybe_sent else None
+                ref = ref or await tracker.create(new)
         except RetryLaterError as exc:
             await self._later(job, exc)
             return 0
@@ -119,8 +122,15 @@ class TrackerJobs:
             self._close(held, "done", None)
             space = await uow.workspaces.by_id(workspace_id=fresh.workspace_id)
             assert space is not None
-            await trackers.created(uow, self._services, space, fresh, ref)
-        log.info("Created request #%s in the tracker as %s", item.id, ref.key)
+            if ref is None:
+                await trackers.not_linked(uow, self._services, space, fresh, job.target_key or "")
+                log.info("Request #%s: %s is not in the tracker", item.id, job.target_key)
+                return 1
+            if job.action == "link":
+                await trackers.linked(uow, self._services, space, fresh, ref)
+            else:
+                await trackers.created(uow, self._services, space, fresh, ref)
+        log.info("Request #%s is %s in the tracker", item.id, ref.key)
         return 1
 
     async def reconcile(self) -> int:

@@ -81,6 +81,17 @@ class AzureDevOpsTracker:
         found = await self._wiql(query)
         return self._ref(found[0]["id"]) if found else None
 
+    async def link(self, key: str) -> TrackerRef | None:
+        work_item = key.rpartition("#")[2].strip()
+        if not work_item.isdigit():
+            return None
+        status, _, body = await self._call("GET", f"/_apis/wit/workitems/{work_item}?{API}")
+        if status == 404:
+            return None
+        if status != 200:
+            raise TrackerRefusedError(refusal(status, body))
+        return self._ref(int(work_item))
+
     async def state(self, key: str) -> TrackerState | None:
         work_item = key.rpartition("#")[2]
         status, _, body = await self._call(

@@ -74,6 +74,16 @@ class GitHubTracker:
             return TrackerRef(f"{self._repo}#{issue['number']}", str(issue["html_url"]))
         return None
 
+    async def link(self, key: str) -> TrackerRef | None:
+        number = key.rpartition("#")[2].strip()
+        repo = key.rpartition("#")[0] or self._repo
+        if not number.isdigit() or repo != self._repo:
+            return None
+        status, _, issue = await self._get(f"/repos/{repo}/issues/{number}", refuse_missing=False)
+        if status == 404 or "pull_request" in issue:
+            return None
+        return TrackerRef(f"{repo}#{number}", str(issue["html_url"]))
+
     async def state(self, key: str) -> TrackerState | None:
         number = key.rpartition("#")[2]
         status, _, issue = await self._get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -73,6 +74,20 @@ class JiraTracker:
         for issue in found.get("issues", []):
             return TrackerRef(str(issue["key"]), f"{self._site}/browse/{issue['key']}")
         return None
+
+    async def link(self, key: str) -> TrackerRef | None:
+        key = key.strip().upper()
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", key):
+            return None
+        status, _, issue = await self._call(
+            "GET", f"/rest/api/3/issue/{key}", params={"fields": "summary"}
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(issue, dict):
+            raise TrackerRefusedError(refusal(status, issue))
+        found = str(issue.get("key", key))
+        return TrackerRef(found, f"{self._site}/browse/{found}")
 
     async def state(self, key: str) -> TrackerState | None:
         status, _, issue = await self._call(

@@ -36,7 +36,7 @@ FIND = """query Find($team: String!, $link: String!) {
 }"""
 
 
-STATE = """query State($id: String!) { issue(id: $id) { identifier state { type } } }"""
+STATE = """query State($id: String!) { issue(id: $id) { identifier url state { type } } }"""
 
 
 class LinearTracker:
@@ -82,6 +82,13 @@ class LinearTracker:
     async def find(self, link: str) -> TrackerRef | None:
         nodes = (await self._query(FIND, team=self._team, link=link))["issues"]["nodes"]
         return TrackerRef(str(nodes[0]["identifier"]), str(nodes[0]["url"])) if nodes else None
+
+    async def link(self, key: str) -> TrackerRef | None:
+        data = await self._query(STATE, missing_ok=True, id=key.strip().upper())
+        issue = data.get("issue") if data else None
+        if not issue:
+            return None
+        return TrackerRef(str(issue["identifier"]), str(issue["url"]))
 
     async def state(self, key: str) -> TrackerState | None:
         data = await self._query(STATE, missing_ok=True, id=key)

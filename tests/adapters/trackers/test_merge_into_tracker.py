@@ -1,0 +1,103 @@
+""" "merge #12 into APP-123": a request merged into an item the tracker already has; checked
+by the tracker worker, told to the stakeholder with its key and link, and every later move
+of that item reaches them too."""
+
+from __future__ import annotations
+
+from bot.runtime.app import Runtime
+from tests import state
+from tests.adapters.trackers.github_fake import REPO, FakeGitHub
+from tests.adapters.trackers.jira_fake import FakeJira
+from tests.adapters.trackers.test_github_tracker import connect, github  # noqa: F401 - fixture
+from tests.adapters.trackers.test_github_webhooks import texts
+from tests.adapters.trackers.test_jira_tracker import FEATURE, jira  # noqa: F401 - fixture
+from tests.playground import Playground
+
+
+def existing_issue(fake: FakeGitHub) -> None:
+    fake.issues.append({
+        "id": 1001, "number": 1, "title": "CSV export of expenses", "body": "filed by the team",
+        "state": "open", "state_reason": None, "assignees": [], "labels": [],
+        "html_url": f"https://github.com/{REPO}/issues/1",
+    })  # fmt: skip
+
+
+async def requested(client: Playground, runtime: Runtime) -> int:
+    await client.say("anna", FEATURE)
+    return (await state.items(runtime))[-1].id
+
+
+async def test_a_request_merged_into_a_github_issue_hears_its_key_and_its_moves(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+) -> None:
+    fake, url = github
+    existing_issue(fake)
+    await connect(runtime, url)
+    item_id = await requested(client, runtime)
+
+    await client.say("po", f"merge #{item_id} into #1")
+
+    assert "once the tracker confirms it" in (await client.last("po"))["text"]
+    assert await runtime.trackers.work_due() == 1
+    await runtime.worker.deliver_due()
+    item = await state.item(runtime, item_id)
+    assert (item.status, item.tracker_key) == ("merged", f"{REPO}#1")
+    told = (await client.last("anna"))["text"]
+    assert f"is the same as {REPO}#1 on the team's board" in told
+    assert fake.posts() == [], "nothing created"
+
+    fake.issues[0].update(state="closed", state_reason="completed")
+    assert await runtime.trackers.reconcile() == 1
+    await runtime.worker.deliver_due()
+    assert sum("has shipped" in t for t in await texts(client, "anna")) == 1
+
+
+async def test_a_key_the_tracker_does_not_have_leaves_the_request_undecided(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+) -> None:
+    _, url = github
+    await connect(runtime, url)
+    item_id = await requested(client, runtime)
+
+    await client.say("po", f"merge #{item_id} into {REPO}#99")
+    await runtime.trackers.work_due()
+    await runtime.worker.deliver_due()
+
+    told = (await client.last("po"))["text"]
+    assert f"{REPO}#99 is not in the tracker, so #{item_id}" in told
+    item = await state.item(runtime, item_id)
+    assert (item.status, item.tracker_key) == ("queued", None)
+
+
+async def test_in_dutch_into_a_jira_issue(
+    client: Playground,
+    runtime: Runtime,
+    jira: tuple[FakeJira, str],  # noqa: F811
+) -> None:
+    fake, site = jira
+    fake.issues["APP-100"] = {"summary": "CSV export", "description": {}}
+    item_id = await requested(client, runtime)
+
+    await client.say("po", f"voeg #{item_id} samen met app-100")
+    await runtime.trackers.work_due()
+
+    item = await state.item(runtime, item_id)
+    assert (item.tracker_key, item.tracker_url) == ("APP-100", f"{site}/browse/APP-100")
+
+
+async def test_without_a_tracker_or_by_a_stakeholder_nothing_is_merged(
+    client: Playground, runtime: Runtime
+) -> None:
+    item_id = await requested(client, runtime)
+
+    await client.say("po", f"merge #{item_id} into APP-1")
+    assert "no tracker yet" in (await client.last("po"))["text"]
+    await client.say("anna", f"merge #{item_id} into APP-1")
+    assert "only for" in (await client.last("anna"))["text"]
+
+    assert (await state.item(runtime, item_id)).status in ("queued", "needs_info")
+    assert await state.tracker_jobs(runtime) == []

@@ -11,7 +11,7 @@ from handlers.context import Context
 from handlers.messages import handle_message
 from handlers.registry import ACTIONS
 from handlers.routing_guard import refuse_unknown_action, run_action
-from handlers.trackers import tracker_moved
+from handlers.trackers import from_tracker
 from handlers.welcome import welcome
 
 
@@ -21,9 +21,7 @@ async def dispatch(event: InboundEvent, ctx: Context) -> None:
     elif isinstance(event, InstallEvent):
         await welcome(event, ctx)
     elif isinstance(event, TrackerEvent):
-        ctx.outcome = await tracker_moved(
-            ctx.uow, ctx.services, ctx.workspace, event.key, event.state
-        )
+        ctx.outcome = await from_tracker(ctx.uow, ctx.services, ctx.workspace, event)
     else:
         await handle_action(event, ctx)
 

@@ -5,6 +5,7 @@ the request kept. Handlers see only the neutral port (bot/kernel/trackers.py).""
 
 from __future__ import annotations
 
+from bot.kernel.events import TrackerEvent
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, OutboundMessage
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerSettings
@@ -151,6 +152,40 @@ def with_tracker_field(
                 section.key, section.model_copy(update={"fields": (*kept, field)})
             )
     return message
+
+
+async def from_tracker(
+    uow: UnitOfWork, services: Services, workspace: Workspace, event: TrackerEvent
+) -> str:
+    """What a tracker said (a move, or a comment for the requester), handled; the log's words."""
+    if event.comment:
+        return await relay_comment(uow, services, workspace, event.key, event.sender.user_id,
+                                   event.comment)  # fmt: skip
+    if event.state:
+        return await tracker_moved(uow, services, workspace, event.key, event.state)
+    return f"{event.key}: nothing to do"
+
+
+async def relay_comment(
+    uow: UnitOfWork, services: Services, workspace: Workspace, key: str, author: str, text: str
+) -> str:
+    """A comment on the tracker item marked for the requester reaches its stakeholders."""
+    item = await uow.trackers.item_with_key(workspace_id=workspace.id, key=key)
+    if item is None:
+        return f"a comment on {key}: no request of ours"
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+
+    def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
+        return tr.t(
+            'A note from the team about your request "{title}" ({key}), from {author}: {text}',
+            title=subject.title,
+            key=key,
+            author=author,
+            text=text,
+        )
+
+    await tell_stakeholders(ctx, item, compose)
+    return f"a comment on {key} relayed to the stakeholders of request #{item.id}"
 
 
 MOVES = {

@@ -16,7 +16,13 @@ from adapters.trackers.jira import webhook as jira
 from adapters.trackers.linear import webhook as linear
 from bot.kernel.clock import Clock
 from bot.kernel.errors import OverloadedError
-from bot.kernel.events import ConversationRef, PersonInfo, TrackerEvent, TrackerState
+from bot.kernel.events import (
+    ConversationRef,
+    PersonInfo,
+    TrackerEvent,
+    TrackerState,
+    for_requester,
+)
 from bot.kernel.payloads import nested_too_deep
 from bot.kernel.ports import Inbox
 from storage.models import AuditEntry, WorkspaceTracker
@@ -57,14 +63,16 @@ class TrackerWebhooks:
         if not verified:
             await self._refused("github", rows, repository, "signature does not match")
             return _error(401, "X-Hub-Signature-256: the signature does not match")
-        issues = request.headers.get("X-GitHub-Event") == "issues"
-        change = github.issue_change(payload) if issues else None
+        kind = request.headers.get("X-GitHub-Event")
+        if kind == "issue_comment":
+            return await self._comment("github", verified, github.comment_of(payload), delivery)
+        change = github.issue_change(payload) if kind == "issues" else None
         if change is None:
-            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
+            return _ignored()
         key, state = change
         sender = payload.get("sender")
         login = str(sender.get("login", "github")) if isinstance(sender, dict) else "github"
-        return await self._accept("github", verified, key, state, login, delivery)
+        return await self._accept("github", verified, key, login, delivery, state=state)
 
     async def jira(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -82,15 +90,17 @@ class TrackerWebhooks:
         if not verified:
             await self._refused("jira", rows, project, "secret does not match")
             return _error(401, "secret: the webhook's secret does not match")
+        identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:128]
+        delivery = jira.delivery_of(payload, identifier)[:128]
+        if payload.get("webhookEvent") == "comment_created":
+            return await self._comment("jira", verified, jira.comment_of(payload), delivery)
         change = jira.issue_change(payload)
         if change is None:
-            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
+            return _ignored()
         key, state = change
         user = payload.get("user")
         who = str(user.get("displayName", "jira")) if isinstance(user, dict) else "jira"
-        identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:128]
-        delivery = jira.delivery_of(payload, identifier)[:128]
-        return await self._accept("jira", verified, key, state, who, delivery)
+        return await self._accept("jira", verified, key, who, delivery, state=state)
 
     async def linear(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -108,16 +118,18 @@ class TrackerWebhooks:
         if not verified:
             await self._refused("linear", rows, team, "signature does not match")
             return _error(401, "Linear-Signature: the signature does not match")
-        change = linear.issue_change(payload)
-        if change is None:
-            return web.json_response({"accepted": 0, "ignored": "not a move of an issue"})
-        key, state = change
         delivery = request.headers.get("Linear-Delivery", "")[:128] or str(
             payload.get("webhookTimestamp", "")
         )
+        if payload.get("type") == "Comment":
+            return await self._comment("linear", verified, linear.comment_of(payload), delivery)
+        change = linear.issue_change(payload)
+        if change is None:
+            return _ignored()
+        key, state = change
         actor = payload.get("actor")
         who = str(actor.get("name", "linear")) if isinstance(actor, dict) else "linear"
-        return await self._accept("linear", verified, key, state, who, delivery)
+        return await self._accept("linear", verified, key, who, delivery, state=state)
 
     async def azure_devops(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -136,28 +148,48 @@ class TrackerWebhooks:
         if not verified:
             await self._refused("azure-devops", rows, project, "secret does not match")
             return _error(401, "Authorization: the service hook's password does not match")
-        change = azure_devops.item_change(payload)
-        if change is None:
-            return web.json_response({"accepted": 0, "ignored": "not a move of a work item"})
-        key, state = change
         delivery = str(payload.get("id") or payload.get("notificationId") or "")[:128]
         if not delivery:
             return _error(400, "id: the event's id is required")
+        if payload.get("eventType") == "workitem.commented":
+            comment = azure_devops.comment_of(payload)
+            return await self._comment("azure-devops", verified, comment, delivery)
+        change = azure_devops.item_change(payload)
+        if change is None:
+            return _ignored()
+        key, state = change
         resource = payload.get("resource") or {}
         revised = (resource.get("revisedBy") or {}) if isinstance(resource, dict) else {}
         who = str(revised.get("displayName", "azure-devops"))
-        return await self._accept("azure-devops", verified, key, state, who, delivery)
+        return await self._accept("azure-devops", verified, key, who, delivery, state=state)
+
+    async def _comment(
+        self,
+        kind: str,
+        rows: list[WorkspaceTracker],
+        found: tuple[str, str, str] | None,
+        delivery: str,
+    ) -> web.Response:
+        """A comment is stored to be relayed only when it is marked for the requester."""
+        text = for_requester(found[2]) if found else None
+        if found is None or text is None:
+            return _ignored("not a comment for the requester")
+        key, author, _ = found
+        return await self._accept(kind, rows, key, author, delivery, comment=text)
 
     async def _accept(
         self,
         kind: str,
         rows: list[WorkspaceTracker],
         key: str,
-        state: TrackerState,
         who: str,
         delivery: str,
+        *,
+        state: TrackerState | None = None,
+        comment: str | None = None,
     ) -> web.Response:
-        """Store the move for each workspace whose tracker it is, before answering 200."""
+        """Store the move or the comment for each workspace whose tracker it is, before
+        answering 200."""
         accepted = 0
         for row in rows:
             event = TrackerEvent(
@@ -167,6 +199,7 @@ class TrackerWebhooks:
                 sender=PersonInfo(user_id=who[:255] or kind),
                 key=key[:255],
                 state=state,
+                comment=comment,
                 idempotency_key=f"{kind}:{delivery}:{row.workspace_id}",
             )
             if self._inbox.shedding():
@@ -197,6 +230,10 @@ class TrackerWebhooks:
                     at=self._clock.now(),
                 )
             )
+
+
+def _ignored(why: str = "not a move of an item") -> web.Response:
+    return web.json_response({"accepted": 0, "ignored": why})
 
 
 def _json(body: bytes) -> dict[str, Any] | None:

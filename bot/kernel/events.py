@@ -115,6 +115,16 @@ class InstallEvent(BaseModel):
 
 
 TrackerState = Literal["open", "in_progress", "done", "wont_do"]
+MAX_COMMENT = 4_000
+# A tracker comment that starts with this is for the requester: it is relayed to them.
+FOR_REQUESTER = re.compile(r"^\s*(?:@requester|\[requester\])[:,]?\s*", re.IGNORECASE)
+
+
+def for_requester(comment: str) -> str | None:
+    """The comment's words for the requester, or None when it is not marked for them."""
+    marked = FOR_REQUESTER.match(comment)
+    text = comment[marked.end() :].strip() if marked else ""
+    return text[:MAX_COMMENT] or None
 
 
 class TrackerEvent(BaseModel):
@@ -127,9 +137,11 @@ class TrackerEvent(BaseModel):
 
     kind: Literal["tracker"] = "tracker"
     conversation: ConversationRef
-    sender: PersonInfo  # who moved it, in the tracker
+    sender: PersonInfo  # who moved it (or wrote the comment), in the tracker
     key: Identifier
-    state: TrackerState
+    state: TrackerState | None = None
+    # A comment on the item marked for the requester, to relay (its marker taken off).
+    comment: Text | None = Field(default=None, max_length=MAX_COMMENT)
     idempotency_key: Identifier
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 

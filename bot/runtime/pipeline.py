@@ -32,7 +32,7 @@ from handlers.context import Context, Services
 from handlers.dispatch import dispatch
 from handlers.outbox import new_outbox_row
 from handlers.people import person_for, remember_direct_conversation, workspace_for
-from handlers.trackers import tracker_moved
+from handlers.trackers import from_tracker
 from handlers.triage import TriageInputError
 from storage.models import InboundRecord, InboundStatus, Workspace
 from storage.repositories import Database, UnitOfWork
@@ -295,7 +295,7 @@ class Pipeline:
         workspace = await uow.workspaces.by_id(workspace_id=int(ref)) if ref.isdigit() else None
         if workspace is None:
             return f"Handled tracker move {event.idempotency_key}: workspace {ref} is gone"
-        outcome = await tracker_moved(uow, self._services, workspace, event.key, event.state)
+        outcome = await from_tracker(uow, self._services, workspace, event)
         return handled_line(event, workspace, outcome)
 
     async def _later(self, record: InboundRecord, event: InboundEvent, exc: Exception) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import html
+import re
 from typing import Any
 
 from bot.kernel.events import TrackerState
@@ -40,7 +42,11 @@ def _revision_fields(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def project_of(payload: dict[str, Any]) -> str | None:
-    project = _revision_fields(payload).get("System.TeamProject")
+    resource = payload.get("resource") or {}
+    own = resource.get("fields") if isinstance(resource, dict) else None
+    project = _revision_fields(payload).get("System.TeamProject") or (
+        own.get("System.TeamProject") if isinstance(own, dict) else None
+    )
     return project if isinstance(project, str) else None
 
 
@@ -58,3 +64,21 @@ def item_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     if state is None or work_item is None or project is None:
         return None
     return f"{project}#{work_item}", state
+
+
+def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A new comment on a work item ("workitem.commented"): its key, who wrote it, its words
+    (Azure DevOps keeps comments as HTML)."""
+    if payload.get("eventType") != "workitem.commented":
+        return None
+    resource = payload.get("resource") or {}
+    fields = resource.get("fields") or {}
+    history = fields.get("System.History")
+    project = project_of(payload)
+    work_item = resource.get("id")
+    if not isinstance(history, str) or project is None or work_item is None:
+        return None
+    author = fields.get("System.ChangedBy") or "Azure DevOps"
+    name = author.get("displayName", "Azure DevOps") if isinstance(author, dict) else str(author)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", history))
+    return f"{project}#{work_item}", name.split(" <")[0], " ".join(text.split())

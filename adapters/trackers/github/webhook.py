@@ -50,3 +50,19 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     if action == "labeled" and name.casefold() in IN_PROGRESS_LABELS:
         return key, "in_progress"
     return None
+
+
+def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A new comment on an issue: the issue's key, the comment's author and its words."""
+    issue, comment = payload.get("issue"), payload.get("comment")
+    repository = repository_of(payload)
+    if payload.get("action") != "created" or repository is None:
+        return None
+    if not isinstance(issue, dict) or not isinstance(comment, dict) or "pull_request" in issue:
+        return None
+    user = comment.get("user")
+    login = user.get("login", "GitHub") if isinstance(user, dict) else "GitHub"
+    body = comment.get("body")
+    if not isinstance(body, str):
+        return None
+    return f"{repository}#{issue.get('number')}", str(login), body

@@ -55,3 +55,27 @@ def delivery_of(payload: dict[str, Any], identifier: str) -> str:
     issue = payload.get("issue") or {}
     changelog = payload.get("changelog") or {}
     return f"{issue.get('key')}:{changelog.get('id') or payload.get('timestamp')}"
+
+
+def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A new comment on an issue: the issue's key, the comment's author and its words."""
+    if payload.get("webhookEvent") != "comment_created":
+        return None
+    issue, comment = payload.get("issue") or {}, payload.get("comment") or {}
+    key = issue.get("key")
+    author = (comment.get("author") or {}).get("displayName", "Jira")
+    text = plain_text(comment.get("body"))
+    return (key, str(author), text) if isinstance(key, str) and text else None
+
+
+def plain_text(body: Any) -> str:
+    """A comment's words: wiki text as it is, Atlassian Document Format's text nodes joined."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict):
+        if body.get("type") == "text":
+            return str(body.get("text", ""))
+        parts = [plain_text(node) for node in body.get("content", [])]
+        joiner = "\n" if body.get("type") in ("doc", "bulletList", "orderedList") else ""
+        return joiner.join(part for part in parts if part)
+    return ""

@@ -31,7 +31,7 @@ def team_of(payload: dict[str, Any]) -> str | None:
     team = data.get("team")
     if isinstance(team, dict) and isinstance(team.get("key"), str):
         return str(team["key"])
-    identifier = data.get("identifier")
+    identifier = data.get("identifier") or (data.get("issue") or {}).get("identifier")
     return identifier.split("-")[0] if isinstance(identifier, str) and "-" in identifier else None
 
 
@@ -47,3 +47,16 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     kind = (data.get("state") or {}).get("type")
     state = STATE_TYPES.get(kind) if isinstance(kind, str) else None
     return (identifier, state) if isinstance(identifier, str) and state else None
+
+
+def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A new comment on an issue: the issue's identifier, the comment's author and its words."""
+    if payload.get("type") != "Comment" or payload.get("action") != "create":
+        return None
+    data = payload.get("data") or {}
+    identifier = (data.get("issue") or {}).get("identifier")
+    body = data.get("body")
+    author = (data.get("user") or {}).get("name", "Linear")
+    if not isinstance(identifier, str) or not isinstance(body, str):
+        return None
+    return identifier, str(author), body

@@ -11,6 +11,7 @@ from handlers import intake as _intake  # noqa: F401 - registers forwards and re
 from handlers import question_answers as _question_answers  # noqa: F401 - registers the answers
 from handlers import small_talk as _small_talk  # noqa: F401 - registers the small-talk answers
 from handlers import tracker_merge as _tracker_merge  # noqa: F401 - registers "merge into"
+from handlers import tracker_replies as _tracker_replies  # noqa: F401 - registers the replies
 from handlers.coaching import answers as _answers  # noqa: F401 - registers prompt answers
 from handlers.coaching import chat as _chat  # noqa: F401 - registers the coaching phrases
 from handlers.context import Context

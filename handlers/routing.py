@@ -35,6 +35,7 @@ ORDER = (
     "backlog",
     "queue",
     "merge into",  # "merge #12 into APP-123": the same as an item in the team's tracker
+    "tracker reply",  # "re APP-123: ...": a stakeholder's answer to a note from the team
     # Coaching and one's own rhythm: the message starts with the command's words.
     "shares",
     "quiet hours",

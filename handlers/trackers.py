@@ -177,7 +177,8 @@ async def relay_comment(
 
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
         return tr.t(
-            'A note from the team about your request "{title}" ({key}), from {author}: {text}',
+            'A note from the team about your request "{title}" ({key}), from {author}: {text}\n'
+            "To answer, write 're {key}: ' and your answer; I'll pass it on.",
             title=subject.title,
             key=key,
             author=author,

@@ -398,9 +398,11 @@ class TrackerJob(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("backlog_items.id", ondelete="CASCADE"))
-    # "create": make the item in the tracker; "link": merged into an item it has (target_key).
+    # "create": make the item in the tracker; "link": merged into an item it has (target_key);
+    # "comment": the stakeholder's reply (body), as a comment on the item (target_key).
     action: Mapped[str] = mapped_column(String(16), default="create", server_default="create")
     target_key: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
     top: Mapped[bool]
     status: Mapped[str] = mapped_column(String(16), default="pending")  # done, failed
     attempts: Mapped[int] = mapped_column(default=0)

@@ -86,6 +86,10 @@ class Tracker(Protocol):
         "acme/shop#12" or "#12"), to merge a request into; None when it has none."""
         ...
 
+    async def comment(self, key: str, text: str) -> None:
+        """Add a comment to the item (the stakeholder's reply, passed on)."""
+        ...
+
     async def state(self, key: str) -> TrackerState | None:
         """Where the item stands now (for the reconcile that catches missed webhooks); None
         when the tracker has no such item any more."""

@@ -100,6 +100,10 @@ class TrackerJobs:
             await self._refuse(job_id, str(exc))
             return 0
         try:
+            if job.action == "comment":
+                await tracker.comment(job.target_key or "", job.body or "")
+                await self._finish(job_id, "done", None)
+                return 1
             if job.action == "link":
                 ref = await tracker.link(job.target_key or "")
             else:

@@ -92,6 +92,17 @@ class AzureDevOpsTracker:
             raise TrackerRefusedError(refusal(status, body))
         return self._ref(int(work_item))
 
+    async def comment(self, key: str, text: str) -> None:
+        work_item = key.rpartition("#")[2]
+        html_text = "".join(f"<p>{html.escape(block)}</p>" for block in text.split("\n\n"))
+        status, _, body = await self._call(
+            "POST",
+            f"/{self._project}/_apis/wit/workItems/{work_item}/comments?api-version=7.1-preview.4",
+            json={"text": html_text},
+        )
+        if status not in (200, 201):
+            raise TrackerRefusedError(refusal(status, body))
+
     async def state(self, key: str) -> TrackerState | None:
         work_item = key.rpartition("#")[2]
         status, _, body = await self._call(

@@ -84,6 +84,12 @@ class GitHubTracker:
             return None
         return TrackerRef(f"{repo}#{number}", str(issue["html_url"]))
 
+    async def comment(self, key: str, text: str) -> None:
+        path = f"/repos/{self._repo}/issues/{key.rpartition('#')[2]}/comments"
+        status, headers, body = await self._call("POST", path, json={"body": text})
+        if status != 201:
+            raise TrackerRefusedError(refusal(status, headers, body))
+
     async def state(self, key: str) -> TrackerState | None:
         number = key.rpartition("#")[2]
         status, _, issue = await self._get(

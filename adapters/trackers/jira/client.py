@@ -89,6 +89,19 @@ class JiraTracker:
         found = str(issue.get("key", key))
         return TrackerRef(found, f"{self._site}/browse/{found}")
 
+    async def comment(self, key: str, text: str) -> None:
+        paragraphs = [
+            {"type": "paragraph", "content": [{"type": "text", "text": block}]}
+            for block in text.split("\n\n")
+            if block.strip()
+        ]
+        document = {"type": "doc", "version": 1, "content": paragraphs}
+        status, _, body = await self._call(
+            "POST", f"/rest/api/3/issue/{key}/comment", json={"body": document}
+        )
+        if status != 201:
+            raise TrackerRefusedError(refusal(status, body))
+
     async def state(self, key: str) -> TrackerState | None:
         status, _, issue = await self._call(
             "GET", f"/rest/api/3/issue/{key}", params={"fields": "status,resolution"}

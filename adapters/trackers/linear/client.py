@@ -36,7 +36,10 @@ FIND = """query Find($team: String!, $link: String!) {
 }"""
 
 
-STATE = """query State($id: String!) { issue(id: $id) { identifier url state { type } } }"""
+STATE = """query State($id: String!) { issue(id: $id) { id identifier url state { type } } }"""
+COMMENT = """mutation Comment($input: CommentCreateInput!) {
+  commentCreate(input: $input) { success }
+}"""
 
 
 class LinearTracker:
@@ -89,6 +92,15 @@ class LinearTracker:
         if not issue:
             return None
         return TrackerRef(str(issue["identifier"]), str(issue["url"]))
+
+    async def comment(self, key: str, text: str) -> None:
+        data = await self._query(STATE, missing_ok=True, id=key)
+        issue = data.get("issue") if data else None
+        if not issue:
+            raise TrackerRefusedError(f"Linear has no issue {key}")
+        done = await self._query(COMMENT, input={"issueId": issue["id"], "body": text})
+        if not done["commentCreate"].get("success"):
+            raise TrackerRefusedError("Linear did not add the comment")
 
     async def state(self, key: str) -> TrackerState | None:
         data = await self._query(STATE, missing_ok=True, id=key)

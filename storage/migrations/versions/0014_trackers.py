@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(16), nullable=False, server_default="create"),
         sa.Column("target_key", sa.String(255), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
         sa.Column("top", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

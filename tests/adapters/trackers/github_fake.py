@@ -30,6 +30,7 @@ class FakeGitHub:
         self.issues: list[dict[str, Any]] = []
         self.calls: list[tuple[str, str, Any]] = []
         self.next_creates: list[Answer] = []  # answers to the next POSTs, in order
+        self.comments: list[tuple[int, str]] = []
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -38,6 +39,7 @@ class FakeGitHub:
         app.router.add_post("/repos/{owner}/{repo}/issues", self.create)
         app.router.add_get("/search/issues", self.search)
         app.router.add_get("/repos/{owner}/{repo}/issues/{number}", self.issue)
+        app.router.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.comment)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -111,6 +113,16 @@ class FakeGitHub:
         if not 0 < number <= len(self.issues):
             return web.json_response({"message": "Not Found", "status": "404"}, status=404)
         return web.json_response(self.issues[number - 1])
+
+    async def comment(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        body = await request.json()
+        self.comments.append((int(request.match_info["number"]), body["body"]))
+        return web.json_response(
+            {"id": 3000 + len(self.comments), "body": body["body"], "user": {"login": "octocat"}},
+            status=201,
+        )
 
     def posts(self) -> list[Any]:
         return [body for method, _, body in self.calls if method == "POST"]

@@ -21,6 +21,7 @@ class FakeJira:
         self.next_creates: list[tuple[int, dict[str, Any]]] = []
         # Each issue's status category, status and resolution, as people moved it.
         self.statuses: dict[str, tuple[str, str, str | None]] = {}
+        self.comments: list[tuple[str, Any]] = []
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -30,6 +31,7 @@ class FakeJira:
         app.router.add_get("/rest/api/3/search/jql", self.search)
         app.router.add_put("/rest/agile/1.0/issue/rank", self.rank_issues)
         app.router.add_get("/rest/api/3/issue/{key}", self.issue)
+        app.router.add_post("/rest/api/3/issue/{key}/comment", self.comment)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -119,6 +121,13 @@ class FakeJira:
             "status": {"name": status, "statusCategory": {"key": category}},
             "resolution": {"name": resolution} if resolution else None,
         }})  # fmt: skip
+
+    async def comment(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        body = await request.json()
+        self.comments.append((request.match_info["key"], body["body"]))
+        return web.json_response({"id": "10060", "body": body["body"]}, status=201)
 
     def creates(self) -> list[Any]:
         return [body for method, path, body in self.calls if method == "POST"]

@@ -16,7 +16,7 @@ from bot.kernel.events import for_requester
 from bot.runtime.app import Runtime
 from tests.adapters.trackers.azure_devops_fake import PROJECT as AZURE_PROJECT
 from tests.adapters.trackers.azure_devops_fake import FakeAzureDevOps
-from tests.adapters.trackers.github_fake import REPO
+from tests.adapters.trackers.github_fake import REPO, FakeGitHub
 from tests.adapters.trackers.jira_fake import FakeJira
 from tests.adapters.trackers.linear_fake import FakeLinear
 from tests.adapters.trackers.test_azure_devops_tracker import SECRET as AZURE_SECRET
@@ -24,6 +24,7 @@ from tests.adapters.trackers.test_azure_devops_tracker import azure  # noqa: F40
 from tests.adapters.trackers.test_github_webhooks import (
     deliver,
     handle_stored,
+    issue_and_github,  # noqa: F401 - fixture
     issue_event,
     shipped_issue,  # noqa: F401 - fixture
     texts,
@@ -72,7 +73,7 @@ async def test_a_github_comment_for_the_requester_reaches_everyone_who_asked_onc
 
     for user in ("anna", "ben"):  # ben's request was merged into anna's
         [note] = [text for text in await texts(client, user) if NOTE in text]
-        assert note.endswith(f"({REPO}#1), from devon: Does the export need the VAT column?")
+        assert f"({REPO}#1), from devon: Does the export need the VAT column?\n" in note
 
 
 async def test_a_jira_comment_in_atlassian_document_format(
@@ -103,7 +104,7 @@ async def test_a_jira_comment_in_atlassian_document_format(
     await handle_stored(runtime)
 
     [note] = [t for t in await texts(client, "anna") if NOTE in t]
-    assert note.endswith("(APP-1), from Dev Eloper: which months do you need?")
+    assert "(APP-1), from Dev Eloper: which months do you need?\n" in note
 
 
 async def test_a_linear_comment_and_an_azure_devops_comment(
@@ -133,7 +134,7 @@ async def test_a_linear_comment_and_an_azure_devops_comment(
     await handle_stored(runtime)
 
     [note] = [t for t in await texts(client, "anna") if NOTE in t]
-    assert note.endswith("(ENG-101), from Dev Eloper: it is in review now")
+    assert "(ENG-101), from Dev Eloper: it is in review now\n" in note
 
 
 async def test_an_azure_devops_comment_in_html(
@@ -161,6 +162,42 @@ async def test_an_azure_devops_comment_in_html(
     await handle_stored(runtime)
 
     [note] = [t for t in await texts(client, "anna") if NOTE in t]
-    assert note.endswith(
-        f"({AZURE_PROJECT}#8), from Dev Eloper: can you send an example & the totals?"
-    )
+    said = f"({AZURE_PROJECT}#8), from Dev Eloper: can you send an example & the totals?\n"
+    assert said in note
+
+
+async def test_the_stakeholders_answer_becomes_a_comment_on_the_github_issue(
+    client: Playground,
+    runtime: Runtime,
+    issue_and_github: tuple[int, FakeGitHub],  # noqa: F811
+) -> None:
+    _, fake = issue_and_github
+    await deliver(client, github_comment("@requester Which months?"), delivery="c-9",
+                  event="issue_comment")  # fmt: skip
+    await handle_stored(runtime)
+    assert "write 're acme/shop#1: '" in (await texts(client, "anna"))[-1]
+
+    await client.say("anna", f"re {REPO}#1: January to March, per cost centre.")
+    await client.say("dirk", f"re {REPO}#1: I want it too")  # not one of those who asked
+
+    assert "passing your answer on to the team" in (await texts(client, "anna"))[-1]
+    assert "I know no request of yours as" in (await texts(client, "dirk"))[-1]
+    assert await runtime.trackers.work_due() == 1
+    assert fake.comments == [(1, "From Anna (via Heatshield): January to March, per cost centre.")]
+
+
+async def test_a_reply_to_a_jira_issue_in_dutch(
+    client: Playground,
+    runtime: Runtime,
+    jira: tuple[FakeJira, str],  # noqa: F811
+) -> None:
+    fake, _ = jira
+    await approve(client, runtime, FEATURE, "approve_top")
+    await runtime.trackers.work_due()
+
+    await client.say("anna", "antwoord APP-1: alleen het eerste kwartaal")
+    assert await runtime.trackers.work_due() == 1
+
+    [(key, document)] = fake.comments
+    assert key == "APP-1"
+    assert "From Anna (via Heatshield): alleen het eerste kwartaal" in json.dumps(document)

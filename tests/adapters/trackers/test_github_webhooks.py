@@ -38,10 +38,16 @@ DUPLICATE = (
 
 
 @pytest.fixture
-async def shipped_issue(
+def shipped_issue(issue_and_github: tuple[int, FakeGitHub]) -> int:
+    return issue_and_github[0]
+
+
+@pytest.fixture
+async def issue_and_github(
     client: Playground, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[int]:
-    """Anna's approved request as issue acme/shop#1, with Ben's duplicate merged into it."""
+) -> AsyncIterator[tuple[int, FakeGitHub]]:
+    """Anna's approved request as issue acme/shop#1, with Ben's duplicate merged into it; and
+    the fake GitHub that has it."""
     monkeypatch.setenv("HEATSHIELD_GITHUB_TOKEN", TOKEN)
     fake = FakeGitHub()
     server = TestServer(fake.app())
@@ -61,7 +67,7 @@ async def shipped_issue(
     assert await runtime.trackers.work_due() == 1
     await runtime.worker.deliver_due()
     try:
-        yield first.id
+        yield first.id, fake
     finally:
         await server.close()
 

@@ -119,6 +119,21 @@ async def not_linked(
         await outbox.send_direct(ctx, decider, OutboundMessage(text=text))
 
 
+async def answer_refused(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, problem: str
+) -> None:
+    """The tracker would not take the stakeholder's answer: they hear it, so it is not lost
+    without a word."""
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+    text = ctx.tr.t(
+        "The team's tracker would not take your answer on {key} ({problem}). Please tell the PO "
+        "directly.",
+        key=item.tracker_key or "?",
+        problem=problem,
+    )
+    await outbox.send_direct(ctx, item.request.stakeholder, OutboundMessage(text=text))
+
+
 async def refused(
     uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, problem: str
 ) -> None:

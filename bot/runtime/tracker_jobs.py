@@ -205,7 +205,9 @@ class TrackerJobs:
             self._close(held, "failed", problem)
             item = await uow.backlog.by_id(item_id=held.item_id)
             space = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
-            if item is not None and space is not None:
+            if item is not None and space is not None and held.action == "comment":
+                await trackers.answer_refused(uow, self._services, space, item, problem)
+            elif item is not None and space is not None:
                 await trackers.refused(uow, self._services, space, item, problem)
         self._on_outbox()
 

@@ -118,7 +118,10 @@ class FakeGitHub:
         if not self._authorised(request):
             return self._unauthorised()
         body = await request.json()
-        self.comments.append((int(request.match_info["number"]), body["body"]))
+        number = int(request.match_info["number"])
+        if not 0 < number <= len(self.issues):
+            return web.json_response({"message": "Not Found", "status": "404"}, status=404)
+        self.comments.append((number, body["body"]))
         return web.json_response(
             {"id": 3000 + len(self.comments), "body": body["body"], "user": {"login": "octocat"}},
             status=201,

@@ -201,3 +201,20 @@ async def test_a_reply_to_a_jira_issue_in_dutch(
     [(key, document)] = fake.comments
     assert key == "APP-1"
     assert "From Anna (via Heatshield): alleen het eerste kwartaal" in json.dumps(document)
+
+
+async def test_an_answer_the_tracker_refuses_is_told_to_the_stakeholder(
+    client: Playground,
+    runtime: Runtime,
+    issue_and_github: tuple[int, FakeGitHub],  # noqa: F811
+) -> None:
+    _, fake = issue_and_github
+    fake.issues.clear()  # the issue was deleted in GitHub meanwhile
+
+    await client.say("anna", f"re {REPO}#1: January to March.")
+    await runtime.trackers.work_due()
+    await runtime.worker.deliver_due()
+
+    told = (await texts(client, "anna"))[-1]
+    assert f"would not take your answer on {REPO}#1" in told
+    assert fake.comments == []

@@ -3,6 +3,7 @@ secret; setting it again retries the requests the tracker refused before."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from bot.kernel.trackers import TrackerSettings
@@ -15,19 +16,7 @@ async def put_tracker(
 ) -> int:
     """Store the setting; returns how many refused requests go back to be created."""
     await uow.trackers.put(
-        WorkspaceTracker(
-            workspace_id=workspace.id,
-            kind=settings.kind,
-            url=settings.url,
-            project=settings.project,
-            repo=settings.repo,
-            team=settings.team,
-            issue_type=settings.issue_type,
-            position_field=settings.position_field,
-            webhook_secret=settings.webhook_secret,
-            checked=checked,
-            set_at=now,
-        )
+        WorkspaceTracker(workspace_id=workspace.id, checked=checked, set_at=now, **asdict(settings))
     )
     return await uow.trackers.refused_again(workspace_id=workspace.id, now=now)
 

@@ -5,6 +5,8 @@ the request kept. Handlers see only the neutral port (bot/kernel/trackers.py).""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from bot.kernel.events import TrackerEvent
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, OutboundMessage
@@ -18,6 +20,7 @@ from storage.models import BacklogItem, ItemStatus, Person, Workspace, Workspace
 from storage.repositories import UnitOfWork
 
 IN_TRACKER = N_("In the tracker")
+SETTING_FIELDS = tuple(field.name for field in fields(TrackerSettings))
 KIND_NAMES = {
     "jira": "Jira",
     "azure-devops": "Azure DevOps",
@@ -27,16 +30,7 @@ KIND_NAMES = {
 
 
 def settings_of(row: WorkspaceTracker) -> TrackerSettings:
-    return TrackerSettings(
-        kind=row.kind,
-        url=row.url,
-        project=row.project,
-        repo=row.repo,
-        team=row.team,
-        issue_type=row.issue_type,
-        position_field=row.position_field,
-        webhook_secret=row.webhook_secret,
-    )
+    return TrackerSettings(**{name: getattr(row, name) for name in SETTING_FIELDS})
 
 
 def link_of(workspace: Workspace, item: BacklogItem) -> str:
@@ -107,16 +101,12 @@ async def not_linked(
     """The tracker has no item under the key the PO typed: the request waits for a decision
     again, and the PO hears why."""
     item.status = ItemStatus.QUEUED
-    for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
-        ctx = Context(uow, services, workspace, decider)
-        text = ctx.tr.t(
-            '{key} is not in the tracker, so #{id} "{title}" was not merged; it waits for '
-            "your decision again.",
-            key=key,
-            id=item.id,
-            title=item.title,
-        )
-        await outbox.send_direct(ctx, decider, OutboundMessage(text=text))
+    await tell_deciders(
+        uow, services, workspace,
+        N_('{key} is not in the tracker, so #{id} "{title}" was not merged; it waits for '
+           "your decision again."),
+        key=key, id=item.id, title=item.title,
+    )  # fmt: skip
 
 
 async def answer_refused(
@@ -141,17 +131,21 @@ async def refused(
     request stays approved here."""
     row = await uow.trackers.of_workspace(workspace_id=workspace.id)
     kind = KIND_NAMES.get(row.kind, row.kind) if row else "?"
+    await tell_deciders(
+        uow, services, workspace,
+        N_('I could not create #{id} "{title}" in {tracker}: {problem}. The request stays '
+           "approved here; once that is put right ('heatshield tracker set'), I try again."),
+        id=item.id, title=item.title, tracker=kind, problem=problem,
+    )  # fmt: skip
+
+
+async def tell_deciders(
+    uow: UnitOfWork, services: Services, workspace: Workspace, msgid: str, **params: object
+) -> None:
+    """The PO and every delegate hear it directly, each in their language."""
     for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
         ctx = Context(uow, services, workspace, decider)
-        text = ctx.tr.t(
-            'I could not create #{id} "{title}" in {tracker}: {problem}. The request stays '
-            "approved here; once that is put right ('heatshield tracker set'), I try again.",
-            id=item.id,
-            title=item.title,
-            tracker=kind,
-            problem=problem,
-        )
-        await outbox.send_direct(ctx, decider, OutboundMessage(text=text))
+        await outbox.send_direct(ctx, decider, OutboundMessage(text=ctx.tr.t(msgid, **params)))
 
 
 def with_tracker_field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -52,16 +53,11 @@ class TrackerWebhooks:
         payload = _json(body)
         if payload is None:
             return _error(400, "body: not a JSON object")
-        repository = github.repository_of(payload)
-        rows = await self._trackers("github", repository) if repository else []
         signature = request.headers.get("X-Hub-Signature-256", "")
-        verified = [
-            row
-            for row in rows
-            if row.webhook_secret and github.signed(body, signature, row.webhook_secret)
-        ]
+        verified = await self._verified(
+            "github", github.repository_of(payload), lambda s: github.signed(body, signature, s)
+        )
         if not verified:
-            await self._refused("github", rows, repository, "signature does not match")
             return _error(401, "X-Hub-Signature-256: the signature does not match")
         kind = request.headers.get("X-GitHub-Event")
         if kind == "issue_comment":
@@ -79,16 +75,11 @@ class TrackerWebhooks:
         payload = _json(body)
         if payload is None:
             return _error(400, "body: not a JSON object")
-        project = jira.project_of(payload)
-        rows = await self._trackers("jira", project) if project else []
         given = request.query.get("secret", "")
-        verified = [
-            row
-            for row in rows
-            if row.webhook_secret and jira.secret_matches(given, row.webhook_secret)
-        ]
+        verified = await self._verified(
+            "jira", jira.project_of(payload), lambda s: jira.secret_matches(given, s)
+        )
         if not verified:
-            await self._refused("jira", rows, project, "secret does not match")
             return _error(401, "secret: the webhook's secret does not match")
         identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:128]
         delivery = jira.delivery_of(payload, identifier)[:128]
@@ -107,16 +98,11 @@ class TrackerWebhooks:
         payload = _json(body)
         if payload is None:
             return _error(400, "body: not a JSON object")
-        team = linear.team_of(payload)
-        rows = await self._trackers("linear", team) if team else []
         signature = request.headers.get("Linear-Signature", "")
-        verified = [
-            row
-            for row in rows
-            if row.webhook_secret and linear.signed(body, signature, row.webhook_secret)
-        ]
+        verified = await self._verified(
+            "linear", linear.team_of(payload), lambda s: linear.signed(body, signature, s)
+        )
         if not verified:
-            await self._refused("linear", rows, team, "signature does not match")
             return _error(401, "Linear-Signature: the signature does not match")
         delivery = request.headers.get("Linear-Delivery", "")[:128] or str(
             payload.get("webhookTimestamp", "")
@@ -136,17 +122,13 @@ class TrackerWebhooks:
         payload = _json(body)
         if payload is None:
             return _error(400, "body: not a JSON object")
-        project = azure_devops.project_of(payload)
-        rows = await self._trackers("azure-devops", project) if project else []
         authorization = request.headers.get("Authorization", "")
-        verified = [
-            row
-            for row in rows
-            if row.webhook_secret
-            and azure_devops.password_matches(authorization, row.webhook_secret)
-        ]
+        verified = await self._verified(
+            "azure-devops",
+            azure_devops.project_of(payload),
+            lambda s: azure_devops.password_matches(authorization, s),
+        )
         if not verified:
-            await self._refused("azure-devops", rows, project, "secret does not match")
             return _error(401, "Authorization: the service hook's password does not match")
         delivery = str(payload.get("id") or payload.get("notificationId") or "")[:128]
         if not delivery:
@@ -210,9 +192,19 @@ class TrackerWebhooks:
                 return _error(503, BUSY, retry_after=exc.retry_after)
         return web.json_response({"accepted": accepted})
 
-    async def _trackers(self, kind: str, place: str) -> list[WorkspaceTracker]:
-        async with self._db.read() as uow:
-            return list(await uow.trackers.with_place(kind=kind, place=place))
+    async def _verified(
+        self, kind: str, place: str | None, proves: Callable[[str], bool]
+    ) -> list[WorkspaceTracker]:
+        """The workspaces whose tracker this is and whose secret the delivery proves it knows;
+        a delivery that proves none is written to the audit log."""
+        rows: list[WorkspaceTracker] = []
+        if place:
+            async with self._db.read() as uow:
+                rows = list(await uow.trackers.with_place(kind=kind, place=place))
+        verified = [row for row in rows if row.webhook_secret and proves(row.webhook_secret)]
+        if not verified:
+            await self._refused(kind, rows, place, "the secret or signature does not match")
+        return verified
 
     async def _refused(
         self, kind: str, rows: list[WorkspaceTracker], place: str | None, reason: str

@@ -1,0 +1,133 @@
+"""The four fake trackers behind one face, for tests that go round the loop on any of them:
+serve the fake, connect a workspace to it, and say the first item's key and link, and how
+that tracker's webhook says the item is done."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.kernel.trackers import TrackerSettings
+from bot.runtime.app import Runtime
+from handlers.tracker_settings import put_tracker
+from tests.adapters.trackers import azure_devops_fake, github_fake, jira_fake, linear_fake
+
+SECRET = "shared-secret-for-every-kind"
+KINDS = ("jira", "azure-devops", "github", "linear")
+
+
+@dataclass
+class Connected:
+    kind: str
+    key: str  # the first item the fake creates
+    url: str
+    # Delivers the tracker's own webhook saying the item is done (a delivery id given).
+    done: Callable[[TestClient, str], Awaitable[Any]]  # type: ignore[type-arg]
+    created: Callable[[], int]  # how many items the fake holds that Heatshield made
+
+
+@asynccontextmanager
+async def tracker(
+    kind: str, runtime: Runtime, workspace_id: int, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Connected]:
+    """The fake tracker of this kind, served, and the workspace connected to it."""
+    fake, settings, connected = _setup(kind, monkeypatch)
+    server = TestServer(fake.app())
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    settings = TrackerSettings(**{**settings, "url": settings["url"].format(base=base)})
+    async with runtime.db.transaction() as uow:
+        workspace = await uow.workspaces.by_id(workspace_id=workspace_id)
+        assert workspace is not None
+        await put_tracker(uow, workspace, settings, "connected", runtime.services.clock.now())
+    try:
+        yield connected(base)
+    finally:
+        await server.close()
+
+
+def _setup(kind: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any], Any]:
+    if kind == "github":
+        monkeypatch.setenv("HEATSHIELD_GITHUB_TOKEN", github_fake.TOKEN)
+        fake = github_fake.FakeGitHub()
+        repo = github_fake.REPO
+
+        async def gh_done(client: TestClient, delivery: str) -> Any:  # type: ignore[type-arg]
+            body = json.dumps({
+                "action": "closed",
+                "issue": {"number": 1, "state": "closed", "state_reason": "completed"},
+                "repository": {"full_name": repo}, "sender": {"login": "dev"},
+            }).encode()  # fmt: skip
+            signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": delivery,
+                       "X-Hub-Signature-256": signature}  # fmt: skip
+            return await client.post("/trackers/github/webhook", data=body, headers=headers)
+
+        settings = {"kind": "github", "url": "{base}", "repo": repo, "webhook_secret": SECRET}
+        return fake, settings, lambda base: Connected(
+            kind, f"{repo}#1", f"https://github.com/{repo}/issues/1", gh_done,
+            lambda: len(fake.issues),
+        )  # fmt: skip
+    if kind == "jira":
+        monkeypatch.setenv("HEATSHIELD_JIRA_EMAIL", jira_fake.EMAIL)
+        monkeypatch.setenv("HEATSHIELD_JIRA_TOKEN", jira_fake.TOKEN)
+        jira = jira_fake.FakeJira()
+
+        async def jira_done(client: TestClient, delivery: str) -> Any:  # type: ignore[type-arg]
+            payload = jira_fake.issue_updated("APP-1", "done", "Done", "Done")
+            headers = {"X-Atlassian-Webhook-Identifier": delivery}
+            url = f"/trackers/jira/webhook?secret={SECRET}"
+            return await client.post(url, json=payload, headers=headers)
+
+        settings = {"kind": "jira", "url": "{base}", "project": jira_fake.PROJECT,
+                    "webhook_secret": SECRET}  # fmt: skip
+        return (
+            jira,
+            settings,
+            lambda base: Connected(
+                kind, "APP-1", f"{base}/browse/APP-1", jira_done, lambda: len(jira.issues)
+            ),
+        )
+    if kind == "azure-devops":
+        monkeypatch.setenv("HEATSHIELD_AZURE_DEVOPS_PAT", azure_devops_fake.PAT)
+        azure = azure_devops_fake.FakeAzureDevOps()
+        project = azure_devops_fake.PROJECT
+
+        async def azure_done(client: TestClient, delivery: str) -> Any:  # type: ignore[type-arg]
+            payload = azure_devops_fake.work_item_updated(8, "Closed", delivery)
+            basic = base64.b64encode(f"hook:{SECRET}".encode()).decode()
+            return await client.post("/trackers/azure-devops/webhook", json=payload,
+                                     headers={"Authorization": f"Basic {basic}"})  # fmt: skip
+
+        settings = {"kind": "azure-devops", "url": "{base}/" + azure_devops_fake.ORG,
+                    "project": project, "webhook_secret": SECRET}  # fmt: skip
+        return azure, settings, lambda base: Connected(
+            kind, f"{project}#8",
+            f"{base}/{azure_devops_fake.ORG}/{project}/_workitems/edit/8", azure_done,
+            lambda: len(azure.items) - 1,
+        )  # fmt: skip
+    monkeypatch.setenv("HEATSHIELD_LINEAR_API_KEY", linear_fake.API_KEY)
+    linear = linear_fake.FakeLinear()
+
+    async def linear_done(client: TestClient, delivery: str) -> Any:  # type: ignore[type-arg]
+        body = json.dumps(linear_fake.issue_update("ENG-101", "completed", "Done")).encode()
+        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        return await client.post("/trackers/linear/webhook", data=body,
+                                 headers={"Linear-Signature": signature,
+                                          "Linear-Delivery": delivery})  # fmt: skip
+
+    settings = {"kind": "linear", "url": "{base}/graphql", "team": linear_fake.TEAM,
+                "webhook_secret": SECRET}  # fmt: skip
+    return linear, settings, lambda base: Connected(
+        kind, "ENG-101", "https://linear.app/acme/issue/ENG-101", linear_done,
+        lambda: len(linear.creates),
+    )  # fmt: skip

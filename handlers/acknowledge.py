@@ -152,6 +152,20 @@ def expectation(ctx: Context, tr: Translator, person: Person, name: str) -> str:
     )
 
 
+def next_steps(ctx: Context, tr: Translator, person: Person) -> str:
+    """What happens next, after a thanks said already: when the PO looks, and by when."""
+    review_times = ctx.workspace.review_times
+    upcoming = next_review(
+        ctx.clock.now(), parse_review_times(review_times), ctx.workspace.timezone
+    )
+    return tr.t(
+        "It is in the PO's triage queue: the PO looks at new requests on {rhythm}; you'll hear "
+        "by {day}.",
+        rhythm=review_rhythm(tr, review_times),
+        day=day_text(tr, upcoming, timezone_of(person, ctx.workspace)),
+    )
+
+
 async def refresh_cards(
     ctx: Context,
     item: BacklogItem,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.kernel.events import MessageEvent
 from bot.kernel.i18n import N_
 from handlers import outbox, triage
-from handlers.acknowledge import expectation, refresh_cards
+from handlers.acknowledge import next_steps, refresh_cards
 from handlers.cards import item_card
 from handlers.context import Context
 from handlers.intake import QUESTIONS_KEEP, triage_request
@@ -81,7 +81,7 @@ async def answer_why(event: MessageEvent, ctx: Context, item: BacklogItem, text:
     reply = (
         tr.t('Thanks, that helps. I\'ve added it to your request "{title}".', title=item.title)
         + " "
-        + expectation(ctx, tr, ctx.actor, ctx.actor.name)
+        + next_steps(ctx, tr, ctx.actor)
     )
     await outbox.answer(ctx, event, reply)
 
@@ -93,9 +93,7 @@ async def pass_on_without_why(event: MessageEvent, ctx: Context, item: BacklogIt
     await refresh_cards(ctx, item)
     ctx.outcome = f"request #{item.id} passed on without a reason"
     tr = ctx.tr
-    reply = (
-        tr.t(PASSED_AS_IS, title=item.title) + " " + expectation(ctx, tr, ctx.actor, ctx.actor.name)
-    )
+    reply = tr.t(PASSED_AS_IS, title=item.title) + " " + next_steps(ctx, tr, ctx.actor)
     await outbox.answer(ctx, event, reply)
 
 

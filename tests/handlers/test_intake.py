@@ -50,6 +50,8 @@ async def test_a_feature_without_a_why_gets_one_question_and_the_answer_is_kept(
 
     thanks = await client.last("anna")
     assert "Thanks, that helps" in thanks["text"]
+    assert thanks["text"].count("Thanks") == 1, "thanked once, not twice"
+    assert "you'll hear by Tuesday 24 November" in thanks["text"]
     [item] = await state.items(runtime)
     assert item.status == ItemStatus.QUEUED
     assert item.request.clarification is not None

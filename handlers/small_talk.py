@@ -9,13 +9,13 @@ longer than SHORT words is never small talk: a request is never lost to this.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from bot.kernel.events import MessageEvent
 from bot.kernel.i18n import N_
 from handlers import outbox
 from handlers.context import Context
+from handlers.phrases import WORD, PhraseTable, words_of
 from handlers.routing import Incoming, route
 
 SHORT = 12
@@ -68,31 +68,19 @@ ANSWERS = {
     "farewell": N_("See you!"),
     "chat": N_("All well here, thanks for asking. Tell me what you need, or say 'help'."),
 }
-_WORD = re.compile(r"[\w']+")
-_TABLE = [(kind, tuple(p.split())) for kind, phrases in PHRASES.items() for p in phrases]
-_TABLE.sort(key=lambda entry: -len(entry[1]))
+TABLE = PhraseTable(PHRASES)
 
 
 def kind_of(text: str) -> str | None:
     """The kind of small talk the whole message is ("greeting", "thanks", "ack", "farewell",
     "chat"), or None when anything else is in it."""
-    words = _words(text)
+    words = words_of(text)
     if not words:
         # Only emoji or punctuation: a thumbs-up is an acknowledgement; nothing at all is not.
         return "ack" if any(unicodedata.category(ch) == "So" for ch in text) else None
     if len(words) > SHORT:
         return None
-    kinds: list[str] = []
-    leftover: list[str] = []
-    at = 0
-    while at < len(words):
-        match = next((e for e in _TABLE if tuple(words[at : at + len(e[1])]) == e[1]), None)
-        if match is not None:
-            kinds.append(match[0])
-            at += len(match[1])
-        else:
-            leftover.append(words[at])
-            at += 1
+    kinds, leftover = TABLE.read(words)
     if not kinds:
         return None
     unknown = [word for word in leftover if word not in FILLERS]
@@ -102,12 +90,8 @@ def kind_of(text: str) -> str | None:
     return min(kinds, key=PRIORITY.index)
 
 
-def _words(text: str) -> list[str]:
-    return [w.strip("'") for w in _WORD.findall(text.casefold()) if w.strip("'")]
-
-
 def _capitalised(text: str, word: str) -> bool:
-    return any(w[:1].isupper() and w.casefold() == word for w in _WORD.findall(text))
+    return any(w[:1].isupper() and w.casefold() == word for w in WORD.findall(text))
 
 
 async def small_talk(incoming: Incoming, ctx: Context) -> str | None:

@@ -9,7 +9,7 @@ with "I don't know, but ..." is still an answer.
 
 from __future__ import annotations
 
-import re
+from handlers.phrases import PhraseTable, words_of
 
 SHORT = 8
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -36,33 +36,18 @@ FILLERS = frozenset((
     "really", "just", "um", "uh", "er", "well", "oh", "sorry", "actually", "please",
     "eigenlijk", "echt", "gewoon", "maar", "eh", "uhm", "nou", "sorry", "hoor", "even",
 ))  # fmt: skip
-_WORD = re.compile(r"[\w']+")
-_TABLE = sorted(
-    ((kind, tuple(p.split())) for kind, phrases in PHRASES.items() for p in phrases),
-    key=lambda entry: -len(entry[1]),
-)
+TABLE = PhraseTable(PHRASES)
 
 
 def non_answer(text: str) -> str | None:
     """ "skip" or "unsure" when the whole reply is one of those, else None (an answer)."""
-    words = [w.strip("'") for w in _WORD.findall(text.casefold().replace("/", " "))]
-    words = [w for w in words if w]
+    words = words_of(text)
     if not words:
         # Only punctuation ("?", "??"): a question back.
         return "unsure" if "?" in text else None
     if len(words) > SHORT:
         return None
-    kinds: list[str] = []
-    at = 0
-    while at < len(words):
-        match = next((e for e in _TABLE if tuple(words[at : at + len(e[1])]) == e[1]), None)
-        if match is not None:
-            kinds.append(match[0])
-            at += len(match[1])
-        elif words[at] in FILLERS:
-            at += 1
-        else:
-            return None
-    if not kinds:
+    kinds, leftover = TABLE.read(words)
+    if not kinds or any(word not in FILLERS for word in leftover):
         return None
     return "skip" if "skip" in kinds else "unsure"

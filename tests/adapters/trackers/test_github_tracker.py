@@ -5,6 +5,7 @@ refusal told to the PO in plain words with the request kept."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -21,6 +22,7 @@ from bot.kernel.trackers import TrackerSettings
 from bot.runtime.app import Runtime
 from handlers.export import export_rows
 from handlers.tracker_settings import put_tracker
+from handlers.trackers import new_tracker_item
 from storage.models import TrackerJob
 from tests import state
 from tests.adapters.trackers.github_fake import REPO, TOKEN, Answer, FakeGitHub, running_in_a_thread
@@ -252,3 +254,48 @@ async def test_the_export_carries_the_issues_key_and_link(
     assert (row["tracker_key"], row["tracker_url"]) == (
         f"{REPO}#1", f"https://github.com/{REPO}/issues/1",
     )  # fmt: skip
+
+
+async def test_a_replica_killed_after_creating_the_issue_does_not_make_it_twice(
+    client: Playground, runtime: Runtime, github: tuple[FakeGitHub, str], clock: FakeClock
+) -> None:
+    fake, url = github
+    await connect(runtime, url)
+    item_id = await approved(client, runtime)
+    # A replica claims the job, creates the issue in GitHub, and is killed before it marks it.
+    async with runtime.db.transaction() as uow:
+        [claimed] = await uow.trackers.claim_due(
+            now=clock.now(), lease=timedelta(minutes=2), limit=5
+        )
+        workspace = await demo(uow)
+        item = await uow.backlog.by_id(item_id=item_id)
+        assert item is not None
+        link = new_tracker_item(workspace, item, top=True).link
+    fake.issues.append({"number": 1, "title": "made by the dead replica",
+                        "body": f"text\n\n---\nvia Heatshield ({link}).", "state": "open",
+                        "html_url": f"https://github.com/{REPO}/issues/1"})  # fmt: skip
+
+    assert await runtime.trackers.work_due() == 0, "its claim still holds"
+    clock.advance(timedelta(minutes=3))
+    assert await runtime.trackers.work_due() == 1
+
+    assert fake.posts() == [], "looked for and found, not made again"
+    assert (await state.item(runtime, item_id)).tracker_key == f"{REPO}#1"
+    [job] = await jobs(runtime)
+    assert (job.id, job.status, job.maybe_sent) == (claimed, "done", True)
+
+
+async def test_two_replicas_at_once_create_the_issue_once(
+    client: Playground,
+    runtime: Runtime,
+    replica: Runtime,
+    github: tuple[FakeGitHub, str],
+) -> None:
+    fake, url = github
+    await connect(runtime, url)
+    await approved(client, runtime)
+
+    done = await asyncio.gather(runtime.trackers.work_due(), replica.trackers.work_due())
+
+    assert sorted(done) == [0, 1]
+    assert len(fake.posts()) == 1 and len(fake.issues) == 1

@@ -18,6 +18,7 @@ from adapters.trackers.linear import webhook as linear
 from bot.kernel.clock import Clock
 from bot.kernel.errors import OverloadedError
 from bot.kernel.events import (
+    ANY_CONTROL,
     ConversationRef,
     PersonInfo,
     TrackerEvent,
@@ -172,14 +173,17 @@ class TrackerWebhooks:
     ) -> web.Response:
         """Store the move or the comment for each workspace whose tracker it is, before
         answering 200."""
+        key, who, delivery = _id(key), _id(who) or kind, _id(delivery, 128)
+        if not key or not delivery:
+            return _error(400, "body: the item's key and the delivery's id are required")
         accepted = 0
         for row in rows:
             event = TrackerEvent(
                 conversation=ConversationRef(
-                    platform=kind, workspace=str(row.workspace_id), channel=key[:255]
+                    platform=kind, workspace=str(row.workspace_id), channel=key
                 ),
-                sender=PersonInfo(user_id=who[:255] or kind),
-                key=key[:255],
+                sender=PersonInfo(user_id=who),
+                key=key,
                 state=state,
                 comment=comment,
                 idempotency_key=f"{kind}:{delivery}:{row.workspace_id}",
@@ -198,7 +202,8 @@ class TrackerWebhooks:
         """The workspaces whose tracker this is and whose secret the delivery proves it knows;
         a delivery that proves none is written to the audit log."""
         rows: list[WorkspaceTracker] = []
-        if place:
+        # A control character (a NUL) names no project: nothing to look up, nor to store.
+        if place and not ANY_CONTROL.search(place):
             async with self._db.read() as uow:
                 rows = list(await uow.trackers.with_place(kind=kind, place=place))
         verified = [row for row in rows if row.webhook_secret and proves(row.webhook_secret)]
@@ -217,11 +222,17 @@ class TrackerWebhooks:
                     platform=kind,
                     actor_user_id="webhook",
                     action=f"{kind}_webhook",
-                    target=(place or "")[:255] or None,
+                    target=_id(place or "") or None,
                     reason=reason,
                     at=self._clock.now(),
                 )
             )
+
+
+def _id(value: str, limit: int = 255) -> str:
+    """A tracker's id or name as an id may be kept: without control characters (a NUL cannot
+    be stored), clipped."""
+    return ANY_CONTROL.sub("", value)[:limit]
 
 
 def _ignored(why: str = "not a move of an item") -> web.Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -41,10 +41,10 @@ class TrackerWebhooks:
         self._clock = clock
 
     def mount(self, app: web.Application) -> None:
-        app.router.add_post("/trackers/github/webhook", self.github)
-        app.router.add_post("/trackers/jira/webhook", self.jira)
-        app.router.add_post("/trackers/linear/webhook", self.linear)
-        app.router.add_post("/trackers/azure-devops/webhook", self.azure_devops)
+        app.router.add_post("/trackers/github/webhook", _shaped(self.github))
+        app.router.add_post("/trackers/jira/webhook", _shaped(self.jira))
+        app.router.add_post("/trackers/linear/webhook", _shaped(self.linear))
+        app.router.add_post("/trackers/azure-devops/webhook", _shaped(self.azure_devops))
 
     async def github(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -227,6 +227,24 @@ class TrackerWebhooks:
                     at=self._clock.now(),
                 )
             )
+
+
+Route = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _shaped(route: Route) -> Route:
+    """A delivery whose JSON is not in the shape the tracker sends (a list where an object
+    belongs, a number for a name, an id the neutral event refuses) is answered 400 in words,
+    not 500: the trackers would only deliver it again."""
+
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await route(request)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            log.info("A delivery at %s not in its tracker's shape: %s", request.path, exc)
+            return _error(400, "body: not in the shape this tracker sends")
+
+    return guarded
 
 
 def _id(value: str, limit: int = 255) -> str:

@@ -17,7 +17,8 @@ def signed(body: bytes, signature: str, secret: str) -> bool:
     """Whether X-Hub-Signature-256 ("sha256=<hex>") is the HMAC-SHA256 of the body with the
     shared secret; compared in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    # As bytes: compare_digest refuses a str with a character beyond ASCII.
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def repository_of(payload: dict[str, Any]) -> str | None:

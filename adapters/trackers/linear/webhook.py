@@ -21,7 +21,7 @@ STATE_TYPES: dict[str, TrackerState] = {
 
 def signed(body: bytes, signature: str, secret: str) -> bool:
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def team_of(payload: dict[str, Any]) -> str | None:

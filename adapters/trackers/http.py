@@ -4,18 +4,23 @@ answers that mean "try again later" (an outage, a 429 with its Retry-After, a ti
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 
 from bot.kernel.errors import RetryLaterError
 
 TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+MAX_WAIT = 3600.0
+Headers = Mapping[str, str]  # case-insensitive, as HTTP's are
 
 
 async def call(
     session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
-) -> tuple[int, dict[str, str], Any]:
+) -> tuple[int, Headers, Any]:
     """One request: its status, headers and JSON body (None when it has none). A failure that
     may pass raises RetryLaterError; a time-out may have reached the tracker (maybe_sent)."""
     try:
@@ -24,7 +29,7 @@ async def call(
                 body = await response.json(content_type=None)
             except ValueError:
                 body = None
-            headers = dict(response.headers)
+            headers = CIMultiDict(response.headers)
             status = response.status
     except TimeoutError as exc:
         raise RetryLaterError(f"{method} {url} timed out", maybe_sent=True) from exc
@@ -39,9 +44,14 @@ async def call(
     return status, headers, body
 
 
-def retry_after(headers: dict[str, str]) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The tracker's Retry-After in seconds, within an hour (a NaN or a huge one is no wait
+    to honour)."""
     value = headers.get("Retry-After")
     try:
-        return max(0.0, float(value)) if value else None
+        seconds = float(value) if value else None
     except ValueError:
         return None
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(MAX_WAIT, max(0.0, seconds))

@@ -77,7 +77,8 @@ class Tracker(Protocol):
     async def create(self, item: NewTrackerItem) -> TrackerRef: ...
 
     async def find(self, link: str) -> TrackerRef | None:
-        """The item an earlier create made for this link, when that create's answer was lost
+        """The item whose text holds this (the link in its brackets, as a create writes it),
+        when that create's answer was lost
         (a time-out): looked for before creating again, so nothing is made twice."""
         ...
 

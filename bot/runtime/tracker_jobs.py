@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.kernel.errors import ConfigurationError, RetryLaterError
 from bot.kernel.trackers import Tracker, TrackerRefusedError, TrackerSettings
@@ -72,18 +72,32 @@ class TrackerJobs:
             self._wake.clear()
 
     async def work_due(self) -> int:
-        """Work every due job once; returns how many were done."""
-        now = self._services.clock.now()
-        async with self._db.transaction() as uow:
-            ids = await uow.trackers.claim_due(now=now, lease=LEASE, limit=BATCH)
+        """Work the due jobs (up to BATCH), each claimed just before it is worked: its lease
+        (longer than a job's few calls can take) never runs out while it waits its turn, so no
+        other replica takes it meanwhile. Returns how many were done."""
         done = 0
-        for job_id in ids:
-            done += await self._work(job_id)
+        for _ in range(BATCH):
+            now = self._services.clock.now()
+            async with self._db.transaction() as uow:
+                ids = await uow.trackers.claim_due(now=now, lease=LEASE, limit=1)
+            if not ids:
+                break
+            try:
+                done += await self._work(ids[0], claim=now + LEASE)
+            except Exception as exc:  # an answer of a shape nobody foresaw: try again later
+                log.exception("Tracker job %s failed unexpectedly", ids[0])
+                await self._later_by_id(ids[0], RetryLaterError(repr(exc), maybe_sent=True))
         if done:
             self._on_outbox()
         return done
 
-    async def _work(self, job_id: int) -> int:
+    async def _later_by_id(self, job_id: int, exc: RetryLaterError) -> None:
+        async with self._db.read() as uow:
+            job = await uow.trackers.job(job_id=job_id)
+        if job is not None:
+            await self._later(job, exc)
+
+    async def _work(self, job_id: int, *, claim: datetime) -> int:
         async with self._db.read() as uow:
             job = await uow.trackers.job(job_id=job_id)
             item = await uow.backlog.by_id(item_id=job.item_id) if job else None
@@ -108,7 +122,8 @@ class TrackerJobs:
                 ref = await tracker.link(job.target_key or "")
             else:
                 new = trackers.new_tracker_item(workspace, item, top=job.top)
-                ref = await tracker.find(new.link) if job.maybe_sent else None
+                # In its brackets: request #5's link is the start of request #50's.
+                ref = await tracker.find(f"({new.link})") if job.maybe_sent else None
                 ref = ref or await tracker.create(new)
         except RetryLaterError as exc:
             await self._later(job, exc)
@@ -122,6 +137,9 @@ class TrackerJobs:
             held = await uow.trackers.job(job_id=job_id)
             fresh = await uow.backlog.by_id(item_id=item.id)
             if held is None or fresh is None or held.status != "pending":
+                return 0
+            if held.claimed_until != claim:  # the claim ran out: the job is another's now
+                log.info("Lost the claim on tracker job %s", job_id)
                 return 0
             self._close(held, "done", None)
             space = await uow.workspaces.by_id(workspace_id=fresh.workspace_id)
@@ -148,6 +166,8 @@ class TrackerJobs:
                 moved += await self._reconcile(row)
             except (RetryLaterError, TrackerRefusedError, ConfigurationError) as exc:
                 log.info("Reconciling workspace %s's tracker: %s", row.workspace_id, exc)
+            except Exception:  # one workspace's odd answer must not stop the others'
+                log.exception("Reconciling workspace %s's tracker failed", row.workspace_id)
         if moved:
             self._on_outbox()
         return moved

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from adapters.trackers.azure_devops.webhook import STATES
-from adapters.trackers.http import call
+from adapters.trackers.http import Headers, call
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
 
@@ -151,7 +151,7 @@ class AzureDevOpsTracker:
 
     async def _call(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> tuple[int, Headers, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers)
         status, answer_headers, body = await call(

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from adapters.trackers.github.webhook import IN_PROGRESS_LABELS
-from adapters.trackers.http import call
+from adapters.trackers.http import Headers, call, retry_after
 from bot.kernel.errors import RetryLaterError
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
@@ -106,7 +106,7 @@ class GitHubTracker:
 
     async def _get(
         self, path: str, *, refuse_missing: bool = True, **kwargs: Any
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> tuple[int, Headers, Any]:
         status, headers, body = await self._call("GET", path, **kwargs)
         if status == 404 and not refuse_missing:
             return status, headers, body or {}
@@ -114,12 +114,19 @@ class GitHubTracker:
             raise TrackerRefusedError(refusal(status, headers, body))
         return status, headers, body or {}
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Headers, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         status, headers, body = await call(
             self._session, method, self._api + path, headers=self._headers, **kwargs
         )
+        if status == 403 and headers.get("retry-after"):
+            # GitHub's secondary rate limit: a 403 that says how long to wait.
+            raise RetryLaterError(
+                f"{method} {path}: GitHub's secondary rate limit",
+                retry_after=retry_after(headers),
+                rate_limited=True,
+            )
         if status == 403 and headers.get("x-ratelimit-remaining") == "0":
             # GitHub's primary rate limit: a 403 that says when the window resets.
             reset = float(headers.get("x-ratelimit-reset", "0") or 0)
@@ -144,7 +151,7 @@ def issue_body(item: NewTrackerItem) -> str:
     return f"{item.text}\n\n---\nRequested by {item.stakeholder}, via Heatshield ({item.link})."
 
 
-def refusal(status: int, headers: dict[str, str], body: Any) -> str:
+def refusal(status: int, headers: Headers, body: Any) -> str:
     """GitHub's refusal in plain words for the PO."""
     message = body.get("message", "") if isinstance(body, dict) else ""
     details = [

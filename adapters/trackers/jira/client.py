@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.trackers.http import call
+from adapters.trackers.http import Headers, call
 from adapters.trackers.jira.webhook import state_of
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
@@ -140,7 +140,7 @@ class JiraTracker:
             raise TrackerRefusedError(refusal(status, body))
         return body if isinstance(body, dict) else {}
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Headers, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers)
         return await call(self._session, method, self._site + path, **kwargs)

@@ -21,8 +21,8 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-    # Create the issue, then answer this late (a time-out on the caller's side).
-    delay_after_create: float = 0.0
+    # Create the issue, then never answer (the caller's time-out ends the wait).
+    hang_after_create: bool = False
 
 
 class FakeGitHub:
@@ -75,7 +75,7 @@ class FakeGitHub:
         if not self._authorised(request):
             return self._unauthorised()
         answer = self.next_creates.pop(0) if self.next_creates else None
-        if answer is not None and answer.status != 201:
+        if answer is not None and (answer.status != 201 or answer.body):
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         number = len(self.issues) + 1
         issue = {
@@ -91,8 +91,8 @@ class FakeGitHub:
             "url": f"https://api.github.com/repos/{REPO}/issues/{number}",
         }
         self.issues.append(issue)
-        if answer is not None and answer.delay_after_create:
-            await asyncio.sleep(answer.delay_after_create)
+        if answer is not None and answer.hang_after_create:
+            await asyncio.Event().wait()  # cancelled when the server closes
         return web.json_response(issue, status=201)
 
     async def search(self, request: web.Request) -> web.Response:

@@ -129,7 +129,7 @@ async def test_an_answer_lost_to_a_time_out_does_not_make_the_issue_twice(
     fake, url = github
     await connect(runtime, url)
     monkeypatch.setattr(adapters.trackers.http, "TIMEOUT", ClientTimeout(total=0.2))
-    fake.next_creates = [Answer(201, {}, delay_after_create=1.0)]
+    fake.next_creates = [Answer(201, {}, hang_after_create=True)]
     item_id = await approved(client, runtime)
 
     assert await runtime.trackers.work_due() == 0
@@ -271,16 +271,19 @@ async def test_a_replica_killed_after_creating_the_issue_does_not_make_it_twice(
         item = await uow.backlog.by_id(item_id=item_id)
         assert item is not None
         link = new_tracker_item(workspace, item, top=True).link
-    fake.issues.append({"number": 1, "title": "made by the dead replica",
-                        "body": f"text\n\n---\nvia Heatshield ({link}).", "state": "open",
+    fake.issues.append({"number": 1, "title": "another request's, whose link starts the same",
+                        "body": f"({link}0)", "state": "open",
                         "html_url": f"https://github.com/{REPO}/issues/1"})  # fmt: skip
+    fake.issues.append({"number": 2, "title": "made by the dead replica",
+                        "body": f"text\n\n---\nvia Heatshield ({link}).", "state": "open",
+                        "html_url": f"https://github.com/{REPO}/issues/2"})  # fmt: skip
 
     assert await runtime.trackers.work_due() == 0, "its claim still holds"
     clock.advance(timedelta(minutes=3))
     assert await runtime.trackers.work_due() == 1
 
     assert fake.posts() == [], "looked for and found, not made again"
-    assert (await state.item(runtime, item_id)).tracker_key == f"{REPO}#1"
+    assert (await state.item(runtime, item_id)).tracker_key == f"{REPO}#2", "its own, not #1"
     [job] = await jobs(runtime)
     assert (job.id, job.status, job.maybe_sent) == (claimed, "done", True)
 
@@ -299,3 +302,63 @@ async def test_two_replicas_at_once_create_the_issue_once(
 
     assert sorted(done) == [0, 1]
     assert len(fake.posts()) == 1 and len(fake.issues) == 1
+
+
+async def test_an_answer_of_an_unforeseen_shape_is_tried_again_not_left_claimed(
+    client: Playground, runtime: Runtime, github: tuple[FakeGitHub, str], clock: FakeClock
+) -> None:
+    fake, url = github
+    await connect(runtime, url)
+    fake.next_creates = [Answer(201, {"unexpected": "no number"})]
+    item_id = await approved(client, runtime)
+
+    assert await runtime.trackers.work_due() == 0
+    [job] = await jobs(runtime)
+    assert (job.status, job.attempts, job.claimed_until) == ("pending", 1, None)
+    assert job.maybe_sent, "it may have been made: looked for first"
+    clock.advance(timedelta(minutes=10))
+    assert await runtime.trackers.work_due() == 1
+    assert (await state.item(runtime, item_id)).tracker_key == f"{REPO}#1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "wait"),
+    [
+        (Answer(429, {"message": "slow down"}, {"Retry-After": "inf"}), 3600.0),
+        (Answer(403, {"message": "You have exceeded a secondary rate limit"},
+                {"retry-after": "90"}), 90.0),
+    ],
+)  # fmt: skip
+async def test_a_rate_limit_waits_as_long_as_github_says_within_an_hour(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],
+    clock: FakeClock,
+    answer: Answer,
+    wait: float,
+) -> None:
+    fake, url = github
+    await connect(runtime, url)
+    fake.next_creates = [answer]
+    await approved(client, runtime)
+
+    assert await runtime.trackers.work_due() == 0
+
+    [job] = await jobs(runtime)
+    assert job.status == "pending", "a rate limit is no refusal"
+    assert job.next_attempt_at == clock.now() + timedelta(seconds=wait)
+
+
+async def test_setting_the_tracker_again_without_a_secret_keeps_the_secret(
+    runtime: Runtime, github: tuple[FakeGitHub, str]
+) -> None:
+    _, url = github
+    async with runtime.db.transaction() as uow:
+        workspace = await demo(uow)
+        first = TrackerSettings(kind="github", url=url, repo=REPO, webhook_secret="kept")
+        await put_tracker(uow, workspace, first, "connected", runtime.services.clock.now())
+        again = TrackerSettings(kind="github", url=url, repo=REPO)
+        await put_tracker(uow, workspace, again, "connected", runtime.services.clock.now())
+    async with runtime.db.read() as uow:
+        row = await uow.trackers.of_workspace(workspace_id=(await demo(uow)).id)
+    assert row is not None and row.webhook_secret == "kept"

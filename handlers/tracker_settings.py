@@ -3,7 +3,7 @@ secret; setting it again retries the requests the tracker refused before."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from bot.kernel.trackers import TrackerSettings
@@ -14,7 +14,11 @@ from storage.repositories import UnitOfWork
 async def put_tracker(
     uow: UnitOfWork, workspace: Workspace, settings: TrackerSettings, checked: str, now: datetime
 ) -> int:
-    """Store the setting; returns how many refused requests go back to be created."""
+    """Store the setting; returns how many refused requests go back to be created. A setting
+    given without a webhook secret keeps the secret the workspace had."""
+    earlier = await uow.trackers.of_workspace(workspace_id=workspace.id)
+    if settings.webhook_secret is None and earlier is not None:
+        settings = replace(settings, webhook_secret=earlier.webhook_secret)
     await uow.trackers.put(
         WorkspaceTracker(workspace_id=workspace.id, checked=checked, set_at=now, **asdict(settings))
     )

@@ -5,6 +5,7 @@ the request kept. Handlers see only the neutral port (bot/kernel/trackers.py).""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 
 from bot.kernel.events import TrackerEvent
@@ -19,6 +20,7 @@ from handlers.routing import DECIDER_ROLES
 from storage.models import BacklogItem, ItemStatus, Person, Workspace, WorkspaceTracker
 from storage.repositories import UnitOfWork
 
+log = logging.getLogger(__name__)
 IN_TRACKER = N_("In the tracker")
 SETTING_FIELDS = tuple(field.name for field in fields(TrackerSettings))
 KIND_NAMES = {
@@ -79,8 +81,14 @@ async def linked(
     uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, ref: TrackerRef
 ) -> None:
     """The request was merged into an item the tracker has: its key is kept with the request,
-    and its stakeholders hear it; they hear again whenever it moves."""
-    item.tracker_key, item.tracker_url = ref.key, ref.url
+    and its stakeholders hear it; they hear again whenever it moves. When another request
+    already stands for that item, this one is merged into that request, so one request holds
+    each key and a move reaches everyone through it."""
+    holder = await uow.trackers.item_with_key(workspace_id=workspace.id, key=ref.key)
+    if holder is not None and holder.id != item.id:
+        item.duplicate_of_id = holder.id
+    else:
+        item.tracker_key, item.tracker_url = ref.key, ref.url
     ctx = Context(uow, services, workspace, item.request.stakeholder)
 
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
@@ -115,11 +123,11 @@ async def answer_refused(
     """The tracker would not take the stakeholder's answer: they hear it, so it is not lost
     without a word."""
     ctx = Context(uow, services, workspace, item.request.stakeholder)
+    # The tracker's own words (a token, an address) are for the log, not for the stakeholder.
+    log.info("An answer on %s was refused: %s", item.tracker_key, problem)
     text = ctx.tr.t(
-        "The team's tracker would not take your answer on {key} ({problem}). Please tell the PO "
-        "directly.",
+        "The team's tracker would not take your answer on {key}. Please tell the PO directly.",
         key=item.tracker_key or "?",
-        problem=problem,
     )
     await outbox.send_direct(ctx, item.request.stakeholder, OutboundMessage(text=text))
 

@@ -103,16 +103,25 @@ class TrackerRepository:
         return ids
 
     async def refused_again(self, *, workspace_id: int, now: datetime) -> int:
-        """The workspace's refused jobs, pending again (after its tracker was set anew)."""
+        """The workspace's refused creations, pending again and counted from now (after its
+        tracker was set anew); a refused link or answer was told and stays as it is."""
         result = await self._session.execute(
             update(TrackerJob)
             .where(
                 TrackerJob.status == "failed",
+                TrackerJob.action == "create",
                 TrackerJob.item_id.in_(
                     select(BacklogItem.id).where(BacklogItem.workspace_id == workspace_id)
                 ),
             )
-            .values(status="pending", next_attempt_at=now, claimed_until=None, done_at=None)
+            .values(
+                status="pending",
+                next_attempt_at=now,
+                claimed_until=None,
+                done_at=None,
+                attempts=0,
+                created_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)

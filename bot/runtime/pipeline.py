@@ -331,7 +331,7 @@ class Pipeline:
         now = self._services.clock.now()
         async with self._db.transaction() as uow:
             await uow.inbound.fail(record_id=record.id, error=_error(exc), now=now)
-            if event is not None:
+            if event is not None and not isinstance(event, TrackerEvent):  # nobody to tell
                 apology = _apology(event, self._services.defaults.language)
                 await uow.outbox.add(new_outbox_row(event.conversation, apology, now))
 

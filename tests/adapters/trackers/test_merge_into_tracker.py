@@ -101,3 +101,30 @@ async def test_without_a_tracker_or_by_a_stakeholder_nothing_is_merged(
 
     assert (await state.item(runtime, item_id)).status in ("queued", "needs_info")
     assert await state.tracker_jobs(runtime) == []
+
+
+async def test_two_requests_merged_into_one_tracker_item_both_hear_its_moves(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+) -> None:
+    fake, url = github
+    existing_issue(fake)
+    await connect(runtime, url)
+    await client.say("anna", FEATURE)
+    await client.say("dirk", "Could the expense overview be downloaded as a spreadsheet?")
+    first, second = [item.id for item in await state.items(runtime)]
+
+    await client.say("po", f"merge #{first} into #1")
+    await client.say("po", f"merge #{second} into {REPO}#1")
+    assert await runtime.trackers.work_due() == 2
+    fake.issues[0].update(state="closed", state_reason="completed")
+    assert await runtime.trackers.reconcile() == 1
+    await runtime.worker.deliver_due()
+
+    for user in ("anna", "dirk"):
+        told = await texts(client, user)
+        assert sum(f"is the same as {REPO}#1" in t for t in told) == 1
+        assert sum("has shipped" in t for t in told) == 1, user
+    holders = [i for i in await state.items(runtime) if i.tracker_key == f"{REPO}#1"]
+    assert [i.id for i in holders] == [first], "one request holds the key"

@@ -48,3 +48,15 @@ def test_everything_else_is_logged_at_info(
 ) -> None:
     with caplog.at_level(logging.INFO, logger=LOGGER):
         assert logged(method, path, status, caplog) == [logging.INFO]
+
+
+def test_the_jira_webhooks_secret_in_its_query_is_never_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        assert logged("POST", "/trackers/jira/webhook?secret=s3cr3t-hook", 200, caplog) == [
+            logging.INFO
+        ]
+    [record] = [r for r in caplog.records if r.name == LOGGER]
+    assert "/trackers/jira/webhook" in record.getMessage()
+    assert "s3cr3t" not in record.getMessage()

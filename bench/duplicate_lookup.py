@@ -43,7 +43,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +51,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
+from bench.backlog_seed import insert_open_items, unit  # noqa: E402
 from bench.databases import create_database, drop_database  # noqa: E402
 from bot.kernel.settings import load_settings  # noqa: E402
 from bot.runtime.app import Runtime, build_runtime, prepare  # noqa: E402
@@ -65,16 +64,13 @@ from handlers.triage import default_triager, duplicates  # noqa: E402
 from handlers.triage.embedding import BUILTIN_DIMENSIONS, BUILTIN_MODEL, Matrix  # noqa: E402
 from handlers.triage.types import TYPES, CandidatePool  # noqa: E402
 from storage.db import is_sqlite  # noqa: E402
-from storage.models import BacklogItem, ItemStatus, Request, Workspace  # noqa: E402
+from storage.models import Workspace  # noqa: E402
 
 SIZES = (100, 1_000, 10_000, 100_000)
 TARGET_MS = 10.0
 TARGET_SIZE = 100_000
 NEAR_SHARE = 0.1
 NOISE = 0.25  # a near duplicate's own part: cosine about 0.97 with its original
-# Candidate statuses, about as a backlog holds them.
-STATUSES = (*[ItemStatus.QUEUED] * 6, ItemStatus.NEEDS_INFO, ItemStatus.DEFERRED,
-            ItemStatus.APPROVED, ItemStatus.APPROVED)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,18 +103,6 @@ class Round:
     repeats: int
 
 
-def unit(rows: Matrix) -> Matrix:
-    result: Matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
-    return result
-
-
-async def insert_rows(connection: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """The rows, ids given, as multi-row INSERT ... VALUES statements of up to 1,000 rows: one
-    compiled statement, batched by SQLAlchemy's "insertmanyvalues" (which RETURNING turns on;
-    the ids come back in no particular order, hence given)."""
-    await connection.execute(insert(table).returning(table.c.id), rows)
-
-
 async def populate(
     runtime: Runtime, size: int, lookups: int, model: str, rng: np.random.Generator
 ) -> Backlog:
@@ -141,38 +125,10 @@ async def populate(
             vectors[member] = unit(vectors[first][None, :] + NOISE * noise[member][None, :])[0]
             family[member] = family[first]
     del noise
-    words = rng.integers(4, 80, size)
-    types = rng.integers(0, len(TYPES), size)
-    ages = rng.integers(1, 90 * 24, size)  # hours: none changed within the index's overlap
-    async with runtime.engine.begin() as connection:
-        first_request = (await connection.scalar(select(func.max(Request.id))) or 0) + 1
-        first_item = (await connection.scalar(select(func.max(BacklogItem.id))) or 0) + 1
-        request_ids = range(first_request, first_request + size)
-        item_ids = range(first_item, first_item + size)
-        times = [now - timedelta(hours=int(hours)) for hours in ages]
-        titles = [f"Request {n} of workspace {size}" for n in range(size)]
-        await insert_rows(connection, Request.__table__, [{
-            "id": request_ids[n], "workspace_id": workspace_id, "stakeholder_id": person_id,
-            "text": titles[n], "source": "direct", "conversation": {},
-            "inbound_key": f"bench-{size}-{n}", "received_at": times[n],
-        } for n in range(size)])  # fmt: skip
-        await insert_rows(connection, BacklogItem.__table__, [{
-            "id": item_ids[n], "workspace_id": workspace_id, "request_id": request_ids[n],
-            "title": titles[n], "type": TYPES[types[n]], "urgent": n % 17 == 0,
-            "needs_info": False, "status": STATUSES[n % len(STATUSES)], "reasons": [],
-            "embedding": vectors[n].astype("<f4").tobytes(), "embedding_model": model,
-            "words": int(words[n]), "changed_at": times[n], "created_at": times[n],
-        } for n in range(size)])  # fmt: skip
-        if connection.dialect.name == "postgresql":  # ids given: the sequences move on
-            for table in ("requests", "backlog_items"):
-                await connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
-                ))  # fmt: skip
-    if runtime.engine.dialect.name == "postgresql":
-        async with runtime.engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text("VACUUM ANALYZE backlog_items"))
+    item_ids = await insert_open_items(
+        runtime.engine, workspace_id=workspace_id, stakeholder_id=person_id, vectors=vectors,
+        model=model, now=now, rng=rng, tag=f"workspace {size}",
+    )  # fmt: skip
     queries = []
     for n in range(lookups):
         kind = TYPES[int(rng.integers(0, len(TYPES)))]

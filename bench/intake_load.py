@@ -1,9 +1,11 @@
-"""Intake under load: signed Slack events at `heatshield serve` (SQLite and PostgreSQL) and, in
-the same run, at a bare slack-bolt app with a no-op listener, rounds interleaved.
+"""Intake under load: signed Slack events (and Teams activities) at `heatshield serve` (SQLite and
+PostgreSQL) and, in the same run, at a bare slack-bolt app with a no-op listener (a bare
+botbuilder CloudAdapter for Teams), rounds interleaved.
 
     python bench/intake_load.py [--rounds 3] [--closed-seconds 10] [--rate 100]
                                 [--open-seconds 60] [--workers N] [--replicas N]
-                                [--split] [--skip-postgres] [--json]
+                                [--split] [--skip-postgres] [--open-items N]
+                                [--platforms slack,teams] [--json]
 
 Every server runs in a process of its own, the load generator in another, and a fake Slack Web
 API in a third, which records when each answer reached a stakeholder's DM. Per target and
@@ -14,6 +16,9 @@ round, two fresh servers on fresh databases:
   fast the stored events were handled (answers posted per second, until the last one);
 - open loop: --rate events a second for --open-seconds: p99 ack, answers other than 200,
   stakeholders answered within 60 s, and p99 from an event to its answer.
+
+With --open-items N, the workspace holds N open requests before the load starts (the issue's
+100,000-open scenario: --open-items 100000 --rate 10 --modes open).
 
 With --split, each replica is two processes (HEATSHIELD_ROLE=receive and work): the load goes
 to the receiving one. Also per Heatshield target: the time from starting `serve` to ready (the
@@ -36,6 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +50,20 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
+import numpy as np  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.backlog_seed import insert_open_items, random_vectors, workspace_and_person  # noqa: E402
 from bench.databases import create_database, drop_database  # noqa: E402
+from handlers.triage.embedding import BUILTIN_DIMENSIONS, BUILTIN_MODEL  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0123ACME"
 PO = "U0PETRA"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TEAMS_PO = "29:1PETRA"
 POSTGRES = os.environ.get(
     "HEATSHIELD_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -63,6 +74,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def succeeded(result: dict[str, Any]) -> bool:
+    """Answered with success (Slack's SDK answers 200, the Bot Framework's 200 or 201)."""
+    return 200 <= int(result["status"]) < 300
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -98,14 +114,16 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes], limit: float = 
 class Fake:
     """The fake Slack Web API in its own process (`module`); reads back what it recorded."""
 
-    def __init__(self, folder: Path, module: str = "bench.load.fake_slack") -> None:
+    def __init__(self, folder: Path, platform: str = "slack") -> None:
         self.port = free_port()
-        self.out = folder / f"slack-{self.port}.jsonl"
+        self.out = folder / f"{platform}-{self.port}.jsonl"
         self.out.touch()
+        module = f"bench.load.fake_{platform}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, str(self.port), str(self.out)], cwd=REPO
         )
-        self.url = f"http://127.0.0.1:{self.port}/api/"
+        self.url = f"http://127.0.0.1:{self.port}/api/"  # Slack's Web API
+        self.service_url = f"http://127.0.0.1:{self.port}/teams/"  # the Bot Connector
 
     def posts(self) -> list[dict[str, Any]]:
         lines = self.out.read_text(encoding="utf-8").splitlines()
@@ -119,8 +137,11 @@ class Fake:
 class Target:
     """A server under load: the bare bolt app, or Heatshield on a database."""
 
-    def __init__(self, name: str, folder: Path, fake: Fake, database: str | None, args: Any):
+    def __init__(
+        self, name: str, platform: str, folder: Path, fake: Fake, database: str | None, args: Any
+    ):
         self.name = name
+        self.platform = platform
         self.folder = folder
         self.fake = fake
         self.database = database
@@ -151,18 +172,22 @@ class Target:
         if self.database is None:
             port = free_port()
             self.ports.append(port)
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bench.load.bare_bolt", str(port), SECRET, self.fake.url],
-                cwd=REPO,
-            ))  # fmt: skip
+            command = [sys.executable, "-m", "bench.load.bare_teams", str(port)]
+            if self.platform == "slack":
+                command = [sys.executable, "-m", "bench.load.bare_bolt", str(port), SECRET,
+                           self.fake.url]  # fmt: skip
+            self.processes.append(subprocess.Popen(command, cwd=REPO))
             return await wait_ready(self.url, self.processes[0])
         env = self.environment(3978)
         subprocess.run([str(BIN / "heatshield"), "db", "upgrade"], env=env, check=True,
                        capture_output=True)  # fmt: skip
+        workspace, po = (TEAM, PO) if self.platform == "slack" else (TENANT, TEAMS_PO)
         subprocess.run(
-            [str(BIN / "heatshield"), "team", "set", "--platform", "slack", "--workspace", TEAM,
-             "--po", PO], env=env, check=True, capture_output=True,
+            [str(BIN / "heatshield"), "team", "set", "--platform", self.platform, "--workspace",
+             workspace, "--po", po], env=env, check=True, capture_output=True,
         )  # fmt: skip
+        if self.args.open_items:
+            await seed(self.database, self.args.open_items, self.platform, workspace, po)
         ready = 0.0
         roles = ("receive", "work") if self.args.split else ("all",)
         for n in range(self.args.replicas):
@@ -189,12 +214,36 @@ class Target:
                 process.kill()
 
 
-def load(urls: list[str], mode: str, amount: float, seconds: float, out: Path) -> list[Any]:
+async def seed(database: str, size: int, platform: str, workspace: str, po: str) -> None:
+    """``size`` open requests in the workspace (random unit vectors of the built-in
+    encoder's model: the lookup's cost does not depend on what they mean)."""
+    engine = create_engine(database)
+    try:
+        workspace_id, person_id = await workspace_and_person(
+            engine, platform=platform, workspace=workspace, user=po
+        )
+        rng = np.random.default_rng(7)
+        await insert_open_items(
+            engine, workspace_id=workspace_id, stakeholder_id=person_id,
+            vectors=random_vectors(rng, size, BUILTIN_DIMENSIONS), model=BUILTIN_MODEL,
+            now=datetime.now(UTC), rng=rng, tag="bench",
+        )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+def load(
+    target: Target, urls: list[str], mode: str, amount: float, seconds: float, out: Path
+) -> list[Any]:
     """Run the load generator(s), one per replica URL, sharing the load; read their results."""
     share = amount / len(urls) if mode == "open" else max(1, int(amount) // len(urls))
     runs = []
     for n, url in enumerate(urls):
-        command = [sys.executable, "-m", "bench.load.loadgen", url + "/slack/events", SECRET]
+        command = [sys.executable, "-m", "bench.load.loadgen"]
+        if target.platform == "slack":
+            command += [url + "/slack/events", "slack", SECRET]
+        else:
+            command += [url + "/api/messages", "teams", target.fake.service_url]
         command += [mode, str(share), str(seconds), str(out) + f".{n}", f"{out.stem}{n}"]
         runs.append(subprocess.Popen(command, cwd=REPO))
     for run in runs:
@@ -211,8 +260,8 @@ def answers(fake: Fake, results: list[Any]) -> list[float]:
     order per stakeholder, as the bot answers one conversation in order)."""
     sent: dict[str, list[float]] = defaultdict(list)
     for result in sorted(results, key=lambda r: r["sent"]):
-        if result["status"] == 200:
-            sent["D" + result["user"][1:]].append(result["sent"])
+        if succeeded(result):
+            sent[result["channel"]].append(result["sent"])
     posted: dict[str, list[float]] = defaultdict(list)
     for post in fake.posts():
         posted[post["channel"]].append(post["at"])
@@ -223,11 +272,17 @@ def answers(fake: Fake, results: list[Any]) -> list[float]:
     return delays
 
 
-async def wait_answered(fake: Fake, expected: int, quiet: float = 10.0) -> None:
+def stakeholder_posts(fake: Fake, results: list[Any]) -> list[dict[str, Any]]:
+    """What reached the stakeholders' conversations (not the PO's cards)."""
+    channels = {result["channel"] for result in results}
+    return [post for post in fake.posts() if post["channel"] in channels]
+
+
+async def wait_answered(fake: Fake, results: list[Any], expected: int, quiet: float = 10.0) -> None:
     """Until every acked event was answered, or nothing new came for ``quiet`` seconds."""
     last, last_change = -1, time.perf_counter()
     while True:
-        count = len([p for p in fake.posts() if not p["channel"].endswith(PO[1:])])
+        count = len(stakeholder_posts(fake, results))
         if count >= expected:
             return
         if count != last:
@@ -250,11 +305,13 @@ async def drop(database: str | None) -> None:
         await drop_database(POSTGRES, make_url(database).database or "")
 
 
-async def scenario(kind: str, mode: str, folder: Path, args: Any) -> dict[str, float]:
-    tag = f"{kind}_{mode}_{uuid.uuid4().hex[:6]}"
-    fake = Fake(folder)
+async def scenario(
+    platform: str, kind: str, mode: str, folder: Path, args: Any
+) -> dict[str, float]:
+    tag = f"{platform}_{kind}_{mode}_{uuid.uuid4().hex[:6]}"
+    fake = Fake(folder, platform)
     database = await database_for(kind, folder, tag)
-    target = Target(kind, folder, fake, database, args)
+    target = Target(kind, platform, folder, fake, database, args)
     figures: dict[str, float] = {}
     try:
         figures["ready_s"] = await target.start()
@@ -265,27 +322,27 @@ async def scenario(kind: str, mode: str, folder: Path, args: Any) -> dict[str, f
         out = folder / tag
         if mode == "closed":
             started = time.time()
-            results = load(urls, "closed", 20, args.closed_seconds, out)
-            acked = [r for r in results if r["status"] == 200]
+            results = load(target, urls, "closed", 20, args.closed_seconds, out)
+            acked = [r for r in results if succeeded(r)]
             figures["acks_per_s"] = len(acked) / args.closed_seconds
             figures["ack_p50_ms"] = percentile([r["seconds"] for r in acked], 0.5) * 1000
             figures["ack_p99_ms"] = percentile([r["seconds"] for r in acked], 0.99) * 1000
-            figures["not_200"] = len(results) - len(acked)
+            figures["not_2xx"] = len(results) - len(acked)
             if kind != "bare":
-                await wait_answered(fake, len(acked))
-                posts = [p for p in fake.posts() if not p["channel"].endswith(PO[1:])]
+                await wait_answered(fake, results, len(acked))
+                posts = stakeholder_posts(fake, results)
                 if posts:
                     span = max(p["at"] for p in posts) - started
                     figures["handled_per_s"] = len(posts) / span
                 figures["answered_share"] = len(posts) / max(1, len(acked))
         else:
-            results = load(urls, "open", args.rate, args.open_seconds, out)
-            acked = [r for r in results if r["status"] == 200]
+            results = load(target, urls, "open", args.rate, args.open_seconds, out)
+            acked = [r for r in results if succeeded(r)]
             figures["ack_p99_ms"] = percentile([r["seconds"] for r in results], 0.99) * 1000
-            figures["not_200"] = len(results) - len(acked)
+            figures["not_2xx"] = len(results) - len(acked)
             figures["errors_5xx"] = len([r for r in results if r["status"] >= 500])
             if kind != "bare":
-                await wait_answered(fake, len(acked))
+                await wait_answered(fake, results, len(acked))
                 delays = answers(fake, results)
                 figures["answered"] = len(delays)
                 figures["answered_within_60s"] = len([d for d in delays if d <= 60])
@@ -330,34 +387,45 @@ async def main() -> int:
         "--split", action="store_true", help="per replica, one receiving and one working process"
     )
     parser.add_argument("--modes", default="closed,open")
+    parser.add_argument(
+        "--platforms", default="slack",
+        help="slack, teams or both (slack,teams): each against its own bare SDK",
+    )  # fmt: skip
+    parser.add_argument(
+        "--open-items", type=int, default=0,
+        help="open requests already in the workspace (e.g. 100000, with --rate 10)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     kinds = ["bare", "sqlite"]
     if not args.skip_postgres and await postgres_reachable():
         kinds.append("postgresql")
     modes = args.modes.split(",")
-    collected: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
+    platforms = args.platforms.split(",")
+    collected: dict[tuple[str, str, str], list[dict[str, float]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         for round_number in range(args.rounds):
             for mode in modes:
-                for kind in kinds:  # interleaved: each round runs every target once
-                    figures = await scenario(kind, mode, folder, args)
-                    collected[(kind, mode)].append(figures)
-                    print(f"round {round_number + 1} {kind:10s} {mode:6s} {figures}",
-                          file=sys.stderr, flush=True)  # fmt: skip
+                for platform_name in platforms:
+                    for kind in kinds:  # interleaved: each round runs every target once
+                        figures = await scenario(platform_name, kind, mode, folder, args)
+                        collected[(platform_name, kind, mode)].append(figures)
+                        print(f"round {round_number + 1} {platform_name:5s} {kind:10s} "
+                              f"{mode:6s} {figures}", file=sys.stderr, flush=True)  # fmt: skip
     cores = os.cpu_count()
     print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}; "
-          f"{args.rounds} rounds, workers {args.workers}, replicas {args.replicas}"
+          f"{args.rounds} rounds, workers {args.workers}, replicas {args.replicas}, "
+          f"{args.open_items} open requests before, open loop {args.rate:g} events/s"
           f"{', receive/work split' if args.split else ''}; "
           "min / median / max")  # fmt: skip
-    for (kind, mode), rounds in collected.items():
+    for (platform_name, kind, mode), rounds in collected.items():
         keys = sorted({key for figures in rounds for key in figures})
         cells = ", ".join(f"{key} {spread([r.get(key, float('nan')) for r in rounds])}"
                           for key in keys)  # fmt: skip
-        print(f"  {kind:10s} {mode:6s} {cells}")
+        print(f"  {platform_name:5s} {kind:10s} {mode:6s} {cells}")
     if args.json:
-        print(json.dumps({f"{k}/{m}": v for (k, m), v in collected.items()}))
+        print(json.dumps({f"{p}/{k}/{m}": v for (p, k, m), v in collected.items()}))
     return 0
 
 

@@ -23,10 +23,9 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
 
-from adapters.teams.identity import with_known_ids
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.tenants import LOOPBACK_HOSTS, local_service_url, reachable_service_url
-from adapters.teams.translate import NotForwardableError, aad_object_id, to_event
+from adapters.teams.translate import NotForwardableError, to_event
 from bot.kernel.errors import OverloadedError
 from bot.kernel.i18n import normalise_language, translate
 from bot.kernel.payloads import nested_too_deep
@@ -192,10 +191,9 @@ class TeamsEndpoint:
         if not event.conversation.workspace:
             log.warning("Ignoring a Teams activity without a tenant id (%s)", activity.get("id"))
             return {}
-        event = await with_known_ids(self._db, event, aad_object_id(activity))
         if not await self._inbox.accept(event):
             log.info("Ignoring resent Teams activity %s", event.idempotency_key)
-        return {}  # the workers handle it after the answer
+        return {}  # the workers handle it after the answer (naming its sender as on record)
 
 
 def _local_only(request: web.Request, body: dict[str, Any]) -> bool:

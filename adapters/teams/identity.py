@@ -47,7 +47,7 @@ async def _author_id(uow: UnitOfWork, workspace_id: int, aad: str) -> str | None
 async def with_known_ids(db: Database, event: InboundEvent, aad: str | None) -> InboundEvent:
     """The event with the sender (and a forward's author) as the people already on record."""
     conversation = event.conversation
-    async with db.transaction() as uow:
+    async with db.read() as uow:
         workspace = await uow.workspaces.get(
             platform=conversation.platform, external_id=conversation.workspace
         )

@@ -12,6 +12,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from adapters.teams.identity import with_known_ids
+from adapters.teams.translate import valid_aad
 from bot.kernel.clock import Clock
 from bot.kernel.events import InboundEvent
 from storage.repositories import Database
@@ -46,7 +48,9 @@ def local_service_url(value: object) -> bool:
 
 class TenantEndpoints:
     """What Teams adds around handling (bot.kernel.ports.InboundHooks): before an activity is
-    handled, the endpoint it came with is stored as its tenant's."""
+    handled, the endpoint it came with is stored as its tenant's, and its sender (and a
+    forward's author) named as the person on record. Both read the database, so both wait
+    until after the ack: the ack path stores the activity and nothing else."""
 
     def __init__(self, db: Database, clock: Clock, *, local_only: bool) -> None:
         self._db = db
@@ -55,7 +59,8 @@ class TenantEndpoints:
 
     async def enrich(self, event: InboundEvent) -> InboundEvent:
         await self.remember(event)
-        return event
+        aad = valid_aad(event.conversation.extra.get("aadObjectId"))
+        return await with_known_ids(self._db, event, aad)
 
     async def handled(self, event: InboundEvent) -> None:
         return None

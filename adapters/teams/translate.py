@@ -147,7 +147,12 @@ def person_of(activity: Activity) -> PersonInfo:
 
 def aad_object_id(activity: Activity) -> str | None:
     """The sender's Entra object id, when it is one (a GUID: never a control character)."""
-    found = _str(_dict(activity.get("from")).get("aadObjectId"))
+    return valid_aad(_str(_dict(activity.get("from")).get("aadObjectId")))
+
+
+def valid_aad(found: object) -> str | None:
+    if not isinstance(found, str):
+        return None
     return found if found and not ANY_CONTROL.search(found) and len(found) <= MAX_ID else None
 
 

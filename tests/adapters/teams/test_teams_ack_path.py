@@ -30,4 +30,3 @@ async def test_an_activity_is_acked_without_the_handlings_database(
 
     assert response.status == 200, await response.text()
     assert await state.count(runtime, InboundRecord) == 1
-

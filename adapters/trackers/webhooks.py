@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.trackers.azure_devops import webhook as azure_devops
+from adapters.trackers.comment import Comment
 from adapters.trackers.github import webhook as github
 from adapters.trackers.jira import webhook as jira
 from adapters.trackers.linear import webhook as linear
@@ -150,15 +151,17 @@ class TrackerWebhooks:
         self,
         kind: str,
         rows: list[WorkspaceTracker],
-        found: tuple[str, str, str] | None,
+        found: Comment | None,
         delivery: str,
     ) -> web.Response:
-        """A comment is stored to be relayed only when it is marked for the requester."""
-        text = for_requester(found[2]) if found else None
+        """A comment is stored to be relayed only when it is marked for the requester; it is
+        known by its own id where the tracker gives one, so a signed delivery sent again
+        under a new delivery id is a duplicate, not a second message to the stakeholder."""
+        text = for_requester(found.text) if found else None
         if found is None or text is None:
             return _ignored("not a comment for the requester")
-        key, author, _ = found
-        return await self._accept(kind, rows, key, author, delivery, comment=text)
+        once = f"comment-{found.comment_id}" if _id(found.comment_id) else delivery
+        return await self._accept(kind, rows, found.key, found.author, once, comment=text)
 
     async def _accept(
         self,

@@ -10,6 +10,7 @@ import html
 import re
 from typing import Any
 
+from adapters.trackers.comment import Comment
 from bot.kernel.events import TrackerState
 
 TAG = re.compile(r"<[^<>]*>")
@@ -69,9 +70,15 @@ def item_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     return f"{project}#{work_item}", state
 
 
-def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+def html_words(history: str) -> str:
+    """A comment's words without its HTML tags and entities."""
+    # [^<>]: a tag ends at the next "<" too, so thousands of "<" cost a pass, not a square.
+    return html.unescape(TAG.sub(" ", history[:MAX_HISTORY]))
+
+
+def comment_of(payload: dict[str, Any]) -> Comment | None:
     """A new comment on a work item ("workitem.commented"): its key, who wrote it, its words
-    (Azure DevOps keeps comments as HTML)."""
+    (Azure DevOps keeps comments as HTML), and the revision that added it as its id."""
     if payload.get("eventType") != "workitem.commented":
         return None
     resource = payload.get("resource") or {}
@@ -83,6 +90,11 @@ def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
         return None
     author = fields.get("System.ChangedBy") or "Azure DevOps"
     name = author.get("displayName", "Azure DevOps") if isinstance(author, dict) else str(author)
-    # [^<>]: a tag ends at the next "<" too, so thousands of "<" cost a pass, not a square.
-    text = html.unescape(TAG.sub(" ", history[:MAX_HISTORY]))
-    return f"{project}#{work_item}", name.split(" <")[0], " ".join(text.split())
+    text = html_words(history)
+    revision = resource.get("rev")
+    return Comment(
+        f"{project}#{work_item}",
+        name.split(" <")[0],
+        " ".join(text.split()),
+        f"{work_item}.{revision}" if revision is not None else "",
+    )

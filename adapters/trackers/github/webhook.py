@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from adapters.trackers.comment import Comment
 from bot.kernel.events import TrackerState
 
 # Someone took the issue up: GitHub has no "in progress" state, a label or an assignee says so.
@@ -53,8 +54,8 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     return None
 
 
-def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
-    """A new comment on an issue: the issue's key, the comment's author and its words."""
+def comment_of(payload: dict[str, Any]) -> Comment | None:
+    """A new comment on an issue: the issue's key, the comment's author, its words, its id."""
     issue, comment = payload.get("issue"), payload.get("comment")
     repository = repository_of(payload)
     if payload.get("action") != "created" or repository is None:
@@ -66,4 +67,5 @@ def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     body = comment.get("body")
     if not isinstance(body, str):
         return None
-    return f"{repository}#{issue.get('number')}", str(login), body
+    key = f"{repository}#{issue.get('number')}"
+    return Comment(key, str(login), body, str(comment.get("id") or ""))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from adapters.trackers.comment import Comment
 from bot.kernel.events import TrackerState
 
 WONT_DO = frozenset({"won't do", "won't fix", "declined", "cannot reproduce", "duplicate"})
@@ -57,15 +58,17 @@ def delivery_of(payload: dict[str, Any], identifier: str) -> str:
     return f"{issue.get('key')}:{changelog.get('id') or payload.get('timestamp')}"
 
 
-def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
-    """A new comment on an issue: the issue's key, the comment's author and its words."""
+def comment_of(payload: dict[str, Any]) -> Comment | None:
+    """A new comment on an issue: the issue's key, the comment's author, its words, its id."""
     if payload.get("webhookEvent") != "comment_created":
         return None
     issue, comment = payload.get("issue") or {}, payload.get("comment") or {}
     key = issue.get("key")
     author = (comment.get("author") or {}).get("displayName", "Jira")
     text = plain_text(comment.get("body"))
-    return (key, str(author), text) if isinstance(key, str) and text else None
+    if not isinstance(key, str) or not text:
+        return None
+    return Comment(key, str(author), text, str(comment.get("id") or ""))
 
 
 def plain_text(body: Any) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from adapters.trackers.comment import Comment
 from bot.kernel.events import TrackerState
 
 STATE_TYPES: dict[str, TrackerState] = {
@@ -49,8 +50,9 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, TrackerState] | None:
     return (identifier, state) if isinstance(identifier, str) and state else None
 
 
-def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
-    """A new comment on an issue: the issue's identifier, the comment's author and its words."""
+def comment_of(payload: dict[str, Any]) -> Comment | None:
+    """A new comment on an issue: the issue's identifier, the comment's author, its words, its
+    id."""
     if payload.get("type") != "Comment" or payload.get("action") != "create":
         return None
     data = payload.get("data") or {}
@@ -59,4 +61,4 @@ def comment_of(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     author = (data.get("user") or {}).get("name", "Linear")
     if not isinstance(identifier, str) or not isinstance(body, str):
         return None
-    return identifier, str(author), body
+    return Comment(identifier, str(author), body, str(data.get("id") or ""))

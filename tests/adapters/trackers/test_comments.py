@@ -66,9 +66,15 @@ async def test_a_github_comment_for_the_requester_reaches_everyone_who_asked_onc
 ) -> None:
     marked = github_comment("@requester Does the export need the VAT column?")
     internal = github_comment("Internal: needs a migration first")
-    for payload, delivery in ((marked, "c-1"), (marked, "c-1"), (internal, "c-2")):
+    accepted = []
+    # The same delivery twice, then the same signed comment replayed under a new delivery id.
+    for payload, delivery in ((marked, "c-1"), (marked, "c-1"), (marked, "c-3")):
         response = await deliver(client, payload, delivery=delivery, event="issue_comment")
         assert response.status == 200
+        accepted.append((await response.json())["accepted"])
+    assert accepted == [1, 0, 0]
+    response = await deliver(client, internal, delivery="c-2", event="issue_comment")
+    assert response.status == 200
     await handle_stored(runtime)
 
     for user in ("anna", "ben"):  # ben's request was merged into anna's
@@ -126,11 +132,13 @@ async def test_a_linear_comment_and_an_azure_devops_comment(
     body = json.dumps(payload).encode()
     signature = hmac.new(LINEAR_SECRET.encode(), body, hashlib.sha256).hexdigest()
 
-    response = await client.http.post(
-        "/trackers/linear/webhook", data=body,
-        headers={"Linear-Signature": signature, "Linear-Delivery": "c-lin-1"},
-    )  # fmt: skip
-    assert response.status == 200
+    for delivery, accepted in (("c-lin-1", 1), ("c-lin-2", 0)):  # replayed: the same comment
+        response = await client.http.post(
+            "/trackers/linear/webhook", data=body,
+            headers={"Linear-Signature": signature, "Linear-Delivery": delivery},
+        )  # fmt: skip
+        assert response.status == 200
+        assert (await response.json())["accepted"] == accepted
     await handle_stored(runtime)
 
     [note] = [t for t in await texts(client, "anna") if NOTE in t]

@@ -117,6 +117,28 @@ async def not_linked(
     )  # fmt: skip
 
 
+async def link_refused(
+    uow: UnitOfWork,
+    services: Services,
+    workspace: Workspace,
+    item: BacklogItem,
+    key: str,
+    problem: str,
+) -> None:
+    """The tracker would not show the item to merge into (a token it refuses, say): the
+    request is not merged into what could not be checked; it waits for a decision again, and
+    the PO hears why."""
+    item.status = ItemStatus.QUEUED
+    row = await uow.trackers.of_workspace(workspace_id=workspace.id)
+    kind = KIND_NAMES.get(row.kind, row.kind) if row else "?"
+    await tell_deciders(
+        uow, services, workspace,
+        N_('{tracker} would not show me {key} ({problem}), so #{id} "{title}" was not merged; '
+           "it waits for your decision again."),
+        tracker=kind, key=key, problem=problem, id=item.id, title=item.title,
+    )  # fmt: skip
+
+
 async def answer_refused(
     uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem, problem: str
 ) -> None:

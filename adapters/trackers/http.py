@@ -1,5 +1,6 @@
 """What every tracker's REST client shares: one aiohttp session, time-outs, and the HTTP
-answers that mean "try again later" (an outage, a 429 with its Retry-After, a time-out)."""
+answers that mean "try again later" (an outage, a 429 with its Retry-After, a time-out, a
+gateway's time-out)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ async def call(
             f"{method} {url} answered {status}",
             retry_after=retry_after(headers),
             rate_limited=status == 429,
+            # A gateway that gave up waiting (502, 504) may have let the write through.
+            maybe_sent=method != "GET" and status in (502, 504),
         )
     return status, headers, body
 

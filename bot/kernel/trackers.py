@@ -48,6 +48,11 @@ class NewTrackerItem:
     top: bool  # at the top of the backlog, else at the bottom
 
 
+def same_words(one: str, other: str) -> bool:
+    """Whether two texts say the same, however the tracker spaced or wrapped them."""
+    return one.split() == other.split()
+
+
 @dataclass(frozen=True)
 class TrackerRef:
     """An item in the tracker: its key as people say it ("APP-123", "acme/shop#12") and link."""
@@ -89,6 +94,12 @@ class Tracker(Protocol):
 
     async def comment(self, key: str, text: str) -> None:
         """Add a comment to the item (the stakeholder's reply, passed on)."""
+        ...
+
+    async def has_comment(self, key: str, text: str) -> bool:
+        """Whether the item's latest comments hold this one (compared without markup and
+        spacing), when an earlier ``comment``'s answer was lost (a time-out): looked for
+        before commenting again, so the stakeholder's reply is not posted twice."""
         ...
 
     async def state(self, key: str) -> TrackerState | None:

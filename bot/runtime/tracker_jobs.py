@@ -115,7 +115,10 @@ class TrackerJobs:
             return 0
         try:
             if job.action == "comment":
-                await tracker.comment(job.target_key or "", job.body or "")
+                key, body = job.target_key or "", job.body or ""
+                # A time-out may have hidden that the comment was made: look before posting.
+                if not (job.maybe_sent and await tracker.has_comment(key, body)):
+                    await tracker.comment(key, body)
                 await self._finish(job_id, "done", None)
                 return 1
             if job.action == "link":
@@ -227,6 +230,9 @@ class TrackerJobs:
             space = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
             if item is not None and space is not None and held.action == "comment":
                 await trackers.answer_refused(uow, self._services, space, item, problem)
+            elif item is not None and space is not None and held.action == "link":
+                key = held.target_key or ""
+                await trackers.link_refused(uow, self._services, space, item, key, problem)
             elif item is not None and space is not None:
                 await trackers.refused(uow, self._services, space, item, problem)
         self._on_outbox()

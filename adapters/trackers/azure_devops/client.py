@@ -17,10 +17,16 @@ from typing import Any
 
 import aiohttp
 
-from adapters.trackers.azure_devops.webhook import STATES
+from adapters.trackers.azure_devops.webhook import STATES, html_words
 from adapters.trackers.http import Headers, call
 from bot.kernel.events import TrackerState
-from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
+from bot.kernel.trackers import (
+    NewTrackerItem,
+    TrackerRef,
+    TrackerRefusedError,
+    TrackerSettings,
+    same_words,
+)
 
 PAT_SETTING = "HEATSHIELD_AZURE_DEVOPS_PAT"
 API = "api-version=7.1"
@@ -85,11 +91,16 @@ class AzureDevOpsTracker:
         work_item = key.rpartition("#")[2].strip()
         if not work_item.isdigit():
             return None
-        status, _, body = await self._call("GET", f"/_apis/wit/workitems/{work_item}?{API}")
+        status, _, body = await self._call(
+            "GET", f"/_apis/wit/workitems/{work_item}?fields=System.TeamProject&{API}"
+        )
         if status == 404:
             return None
-        if status != 200:
+        if status != 200 or not isinstance(body, dict):
             raise TrackerRefusedError(refusal(status, body))
+        project = (body.get("fields") or {}).get("System.TeamProject")
+        if str(project).lower() != self._project.lower():  # another project of the organisation
+            return None
         return self._ref(int(work_item))
 
     async def comment(self, key: str, text: str) -> None:
@@ -102,6 +113,19 @@ class AzureDevOpsTracker:
         )
         if status not in (200, 201):
             raise TrackerRefusedError(refusal(status, body))
+
+    async def has_comment(self, key: str, text: str) -> bool:
+        """Among the work item's fifty latest comments (kept as HTML)."""
+        work_item = key.rpartition("#")[2]
+        status, _, body = await self._call(
+            "GET",
+            f"/{self._project}/_apis/wit/workItems/{work_item}/comments"
+            "?api-version=7.1-preview.4&$top=50&order=desc",
+        )
+        if status != 200 or not isinstance(body, dict):
+            raise TrackerRefusedError(refusal(status, body))
+        said = [html_words(str(c.get("text", ""))) for c in body.get("comments") or []]
+        return any(same_words(words, text) for words in said)
 
     async def state(self, key: str) -> TrackerState | None:
         work_item = key.rpartition("#")[2]

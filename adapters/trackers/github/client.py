@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
@@ -17,7 +18,13 @@ from adapters.trackers.github.webhook import IN_PROGRESS_LABELS
 from adapters.trackers.http import Headers, call, retry_after
 from bot.kernel.errors import RetryLaterError
 from bot.kernel.events import TrackerState
-from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
+from bot.kernel.trackers import (
+    NewTrackerItem,
+    TrackerRef,
+    TrackerRefusedError,
+    TrackerSettings,
+    same_words,
+)
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_SETTING = "HEATSHIELD_GITHUB_TOKEN"
@@ -90,6 +97,16 @@ class GitHubTracker:
         if status != 201:
             raise TrackerRefusedError(refusal(status, headers, body))
 
+    async def has_comment(self, key: str, text: str) -> bool:
+        """Among the issue's last hundred comments (GitHub lists them oldest first)."""
+        path = f"/repos/{self._repo}/issues/{key.rpartition('#')[2]}/comments"
+        _, headers, found = await self._get(path, params={"per_page": "100"})
+        last = _last_page(headers.get("Link", ""))
+        if last:
+            _, _, found = await self._get(path, params={"per_page": "100", "page": last})
+        comments = found if isinstance(found, list) else []
+        return any(same_words(str(c.get("body", "")), text) for c in comments[-100:])
+
     async def state(self, key: str) -> TrackerState | None:
         number = key.rpartition("#")[2]
         status, _, issue = await self._get(
@@ -149,6 +166,16 @@ def issue_state(issue: dict[str, Any]) -> TrackerState:
 
 def issue_body(item: NewTrackerItem) -> str:
     return f"{item.text}\n\n---\nRequested by {item.stakeholder}, via Heatshield ({item.link})."
+
+
+def _last_page(link: str) -> str | None:
+    """The last page's number in GitHub's Link header, when there is more than one page."""
+    for part in link.split(","):
+        if 'rel="last"' in part:
+            url = part.partition("<")[2].partition(">")[0]
+            [page] = parse_qs(urlsplit(url).query).get("page", [""])[:1] or [""]
+            return page if page.isdigit() else None
+    return None
 
 
 def refusal(status: int, headers: Headers, body: Any) -> str:

@@ -17,9 +17,15 @@ from typing import Any
 import aiohttp
 
 from adapters.trackers.http import Headers, call
-from adapters.trackers.jira.webhook import state_of
+from adapters.trackers.jira.webhook import plain_text, state_of
 from bot.kernel.events import TrackerState
-from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
+from bot.kernel.trackers import (
+    NewTrackerItem,
+    TrackerRef,
+    TrackerRefusedError,
+    TrackerSettings,
+    same_words,
+)
 
 log = logging.getLogger(__name__)
 EMAIL_SETTING = "HEATSHIELD_JIRA_EMAIL"
@@ -80,12 +86,15 @@ class JiraTracker:
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", key):
             return None
         status, _, issue = await self._call(
-            "GET", f"/rest/api/3/issue/{key}", params={"fields": "summary"}
+            "GET", f"/rest/api/3/issue/{key}", params={"fields": "summary,project"}
         )
         if status == 404:
             return None
         if status != 200 or not isinstance(issue, dict):
             raise TrackerRefusedError(refusal(status, issue))
+        project = ((issue.get("fields") or {}).get("project") or {}).get("key")
+        if str(project).upper() != self._project.upper():  # another project of the site
+            return None
         found = str(issue.get("key", key))
         return TrackerRef(found, f"{self._site}/browse/{found}")
 
@@ -101,6 +110,15 @@ class JiraTracker:
         )
         if status != 201:
             raise TrackerRefusedError(refusal(status, body))
+
+    async def has_comment(self, key: str, text: str) -> bool:
+        """Among the issue's fifty latest comments."""
+        found = await self._json(
+            "GET", f"/rest/api/3/issue/{key}/comment",
+            params={"orderBy": "-created", "maxResults": "50"},
+        )  # fmt: skip
+        comments = found.get("comments") or []
+        return any(same_words(plain_text(c.get("body")), text) for c in comments)
 
     async def state(self, key: str) -> TrackerState | None:
         status, _, issue = await self._call(

@@ -15,7 +15,13 @@ from adapters.trackers.http import call
 from adapters.trackers.linear.webhook import STATE_TYPES
 from bot.kernel.errors import RetryLaterError
 from bot.kernel.events import TrackerState
-from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerRefusedError, TrackerSettings
+from bot.kernel.trackers import (
+    NewTrackerItem,
+    TrackerRef,
+    TrackerRefusedError,
+    TrackerSettings,
+    same_words,
+)
 
 DEFAULT_API = "https://api.linear.app/graphql"
 KEY_SETTING = "HEATSHIELD_LINEAR_API_KEY"
@@ -36,6 +42,9 @@ FIND = """query Find($team: String!, $link: String!) {
 }"""
 
 
+COMMENTS = """query Comments($id: String!) {
+  issue(id: $id) { comments(last: 50) { nodes { body } } }
+}"""
 STATE = """query State($id: String!) { issue(id: $id) { id identifier url state { type } } }"""
 COMMENT = """mutation Comment($input: CommentCreateInput!) {
   commentCreate(input: $input) { success }
@@ -89,7 +98,8 @@ class LinearTracker:
     async def link(self, key: str) -> TrackerRef | None:
         data = await self._query(STATE, missing_ok=True, id=key.strip().upper())
         issue = data.get("issue") if data else None
-        if not issue:
+        # An identifier starts with its team's key: another team's issue is not this backlog's.
+        if not issue or not str(issue["identifier"]).startswith(f"{self._team.upper()}-"):
             return None
         return TrackerRef(str(issue["identifier"]), str(issue["url"]))
 
@@ -101,6 +111,13 @@ class LinearTracker:
         done = await self._query(COMMENT, input={"issueId": issue["id"], "body": text})
         if not done["commentCreate"].get("success"):
             raise TrackerRefusedError("Linear did not add the comment")
+
+    async def has_comment(self, key: str, text: str) -> bool:
+        """Among the issue's fifty latest comments."""
+        data = await self._query(COMMENTS, missing_ok=True, id=key)
+        issue = (data.get("issue") if data else None) or {}
+        nodes = (issue.get("comments") or {}).get("nodes") or []
+        return any(same_words(str(node.get("body", "")), text) for node in nodes)
 
     async def state(self, key: str) -> TrackerState | None:
         data = await self._query(STATE, missing_ok=True, id=key)

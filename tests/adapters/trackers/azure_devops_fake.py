@@ -22,6 +22,7 @@ class FakeAzureDevOps:
         }  # fmt: skip
         self.creates: list[tuple[str, list[dict[str, Any]]]] = []
         self.next_creates: list[tuple[int, dict[str, Any]]] = []
+        self.comments: list[tuple[int, str]] = []  # work item, HTML text
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -30,6 +31,9 @@ class FakeAzureDevOps:
         app.router.add_post(f"/{ORG}/{{project}}/_apis/wit/workitems/{{type}}", self.create)
         app.router.add_post(f"/{ORG}/{{project}}/_apis/wit/wiql", self.wiql)
         app.router.add_get(f"/{ORG}/_apis/wit/workitems/{{id}}", self.work_item)
+        comments = f"/{ORG}/{{project}}/_apis/wit/workItems/{{id}}/comments"
+        app.router.add_post(comments, self.comment)
+        app.router.add_get(comments, self.comments_of)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -103,7 +107,40 @@ class FakeAzureDevOps:
         if not self._authorised(request):
             return self._sign_in()
         work_item = int(request.match_info["id"])
-        return web.json_response({"id": work_item, "fields": self.items[work_item]})
+        if work_item not in self.items:
+            return web.json_response(
+                {"$id": "1", "message": f"TF401232: Work item {work_item} does not exist.",
+                 "typeKey": "WorkItemUnauthorizedAccessException"}, status=404,
+            )  # fmt: skip
+        fields = {"System.TeamProject": PROJECT, **self.items[work_item]}
+        return web.json_response({"id": work_item, "rev": 1, "fields": fields})
+
+    async def comment(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._sign_in()
+        assert request.query.get("api-version", "").startswith("7.1-preview")
+        work_item = int(request.match_info["id"])
+        text = (await request.json())["text"]
+        self.comments.append((work_item, text))
+        return web.json_response(
+            {"workItemId": work_item, "id": len(self.comments), "version": 1, "text": text}
+        )
+
+    async def comments_of(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._sign_in()
+        work_item = int(request.match_info["id"])
+        every = [
+            {"workItemId": on, "id": n + 1, "version": 1, "text": text}
+            for n, (on, text) in enumerate(self.comments)
+            if on == work_item
+        ]
+        if request.query.get("order") == "desc":
+            every.reverse()
+        top = int(request.query.get("$top", "200"))
+        return web.json_response(
+            {"totalCount": len(every), "count": len(every[:top]), "comments": every[:top]}
+        )
 
 
 def work_item_updated(work_item: int, state: str, event_id: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class FakeGitHub:
         app.router.add_get("/search/issues", self.search)
         app.router.add_get("/repos/{owner}/{repo}/issues/{number}", self.issue)
         app.router.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.comment)
+        app.router.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self.comments_of)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -126,6 +127,24 @@ class FakeGitHub:
             {"id": 3000 + len(self.comments), "body": body["body"], "user": {"login": "octocat"}},
             status=201,
         )
+
+    async def comments_of(self, request: web.Request) -> web.Response:
+        """An issue's comments, oldest first, a page at a time with GitHub's Link header."""
+        if not self._authorised(request):
+            return self._unauthorised()
+        number = int(request.match_info["number"])
+        every = [
+            {"id": 3001 + n, "body": body, "user": {"login": "octocat"}}
+            for n, (on, body) in enumerate(self.comments)
+            if on == number
+        ]
+        size, page = int(request.query.get("per_page", "30")), int(request.query.get("page", "1"))
+        pages = max(1, -(-len(every) // size))
+        headers = {}
+        if pages > 1:
+            url = request.url.with_query({"per_page": str(size), "page": str(pages)})
+            headers["Link"] = f'<{url}>; rel="last"'
+        return web.json_response(every[(page - 1) * size : page * size], headers=headers)
 
     def posts(self) -> list[Any]:
         return [body for method, _, body in self.calls if method == "POST"]

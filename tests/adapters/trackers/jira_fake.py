@@ -32,6 +32,7 @@ class FakeJira:
         app.router.add_put("/rest/agile/1.0/issue/rank", self.rank_issues)
         app.router.add_get("/rest/api/3/issue/{key}", self.issue)
         app.router.add_post("/rest/api/3/issue/{key}/comment", self.comment)
+        app.router.add_get("/rest/api/3/issue/{key}/comment", self.comments_of)
         return app
 
     def _authorised(self, request: web.Request) -> bool:
@@ -118,6 +119,7 @@ class FakeJira:
             )  # fmt: skip
         category, status, resolution = self.statuses.get(key, ("new", "To Do", None))
         return web.json_response({"id": "10001", "key": key, "fields": {
+            "project": {"id": "10000", "key": key.partition("-")[0], "name": "Acme App"},
             "status": {"name": status, "statusCategory": {"key": category}},
             "resolution": {"name": resolution} if resolution else None,
         }})  # fmt: skip
@@ -128,6 +130,22 @@ class FakeJira:
         body = await request.json()
         self.comments.append((request.match_info["key"], body["body"]))
         return web.json_response({"id": "10060", "body": body["body"]}, status=201)
+
+    async def comments_of(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        key = request.match_info["key"]
+        every = [
+            {"id": str(10060 + n), "body": body, "author": {"displayName": "Petra de Vries"}}
+            for n, (on, body) in enumerate(self.comments)
+            if on == key
+        ]
+        if request.query.get("orderBy") == "-created":
+            every.reverse()
+        most = int(request.query.get("maxResults", "5000"))
+        return web.json_response(
+            {"startAt": 0, "maxResults": most, "total": len(every), "comments": every[:most]}
+        )
 
     def creates(self) -> list[Any]:
         return [body for method, path, body in self.calls if method == "POST"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.kernel.trackers import TrackerSettings
@@ -33,6 +34,29 @@ class Connected:
     # Delivers the tracker's own webhook saying the item is done (a delivery id given).
     done: Callable[[TestClient, str], Awaitable[Any]]  # type: ignore[type-arg]
     created: Callable[[], int]  # how many items the fake holds that Heatshield made
+    comments: Callable[[], int] = lambda: 0  # how many comments Heatshield added
+    # Comments to make, then answer 504 for, as a gateway that gave up waiting would.
+    lost_comment_answers: int = 0
+
+
+def _adds_a_comment(request: web.Request, body: bytes) -> bool:
+    if request.method != "POST":
+        return False
+    return request.path.endswith(("/comments", "/comment")) or b"mutation Comment" in body
+
+
+def _losing_answers(connected: Callable[[], Connected | None]) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        found = connected()
+        losing = found is not None and found.lost_comment_answers > 0
+        if found is not None and losing and _adds_a_comment(request, await request.read()):
+            found.lost_comment_answers -= 1
+            return web.json_response({"message": "Gateway Timeout"}, status=504)
+        return response
+
+    return middleware
 
 
 @asynccontextmanager
@@ -41,7 +65,10 @@ async def tracker(
 ) -> AsyncIterator[Connected]:
     """The fake tracker of this kind, served, and the workspace connected to it."""
     fake, settings, connected = _setup(kind, monkeypatch)
-    server = TestServer(fake.app())
+    made: list[Connected] = []
+    app = fake.app()
+    app.middlewares.append(_losing_answers(lambda: made[0] if made else None))
+    server = TestServer(app)
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     settings = TrackerSettings(**{**settings, "url": settings["url"].format(base=base)})
@@ -49,8 +76,10 @@ async def tracker(
         workspace = await uow.workspaces.by_id(workspace_id=workspace_id)
         assert workspace is not None
         await put_tracker(uow, workspace, settings, "connected", runtime.services.clock.now())
+    made.append(connected(base))
+    made[0].comments = lambda: len(fake.comments)
     try:
-        yield connected(base)
+        yield made[0]
     finally:
         await server.close()
 

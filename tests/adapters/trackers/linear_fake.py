@@ -22,6 +22,7 @@ class FakeLinear:
         ]  # fmt: skip
         self.creates: list[dict[str, Any]] = []
         self.next_errors: list[tuple[int, dict[str, Any]]] = []
+        self.comments: list[tuple[str, str]] = []  # issue id, body
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -59,7 +60,22 @@ class FakeLinear:
                 return web.json_response({"errors": [{"message": "Entity not found: Issue",
                     "extensions": {"code": "INVALID_INPUT"}}], "data": None})  # fmt: skip
             state = {"type": found.get("state_type", "backlog")}
-            return self._data({"issue": {"identifier": wanted, "state": state}})
+            return self._data({"issue": {
+                "id": found.get("id", wanted), "identifier": wanted, "url": found["url"],
+                "state": state,
+            }})  # fmt: skip
+        if name == "Comment":
+            comment_input = variables["input"]
+            self.comments.append((comment_input["issueId"], comment_input["body"]))
+            return self._data({"commentCreate": {"success": True}})
+        if name == "Comments":
+            wanted = variables.get("id")
+            found = next((i for i in self.issues if i["identifier"] == wanted), None)
+            if found is None:
+                return web.json_response({"errors": [{"message": "Entity not found: Issue",
+                    "extensions": {"code": "INVALID_INPUT"}}], "data": None})  # fmt: skip
+            nodes = [{"body": body} for on, body in self.comments if on == found.get("id")]
+            return self._data({"issue": {"comments": {"nodes": nodes[-50:]}}})
         if name == "Create":
             if self.next_errors:
                 status, answer = self.next_errors.pop(0)

@@ -4,13 +4,19 @@ of that item reaches them too."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.runtime.app import Runtime
 from tests import state
+from tests.adapters.trackers.azure_devops_fake import FakeAzureDevOps
 from tests.adapters.trackers.github_fake import REPO, FakeGitHub
 from tests.adapters.trackers.jira_fake import FakeJira
+from tests.adapters.trackers.linear_fake import FakeLinear
+from tests.adapters.trackers.test_azure_devops_tracker import azure  # noqa: F401 - fixture
 from tests.adapters.trackers.test_github_tracker import connect, github  # noqa: F401 - fixture
 from tests.adapters.trackers.test_github_webhooks import texts
 from tests.adapters.trackers.test_jira_tracker import FEATURE, jira  # noqa: F401 - fixture
+from tests.adapters.trackers.test_linear_tracker import linear  # noqa: F401 - fixture
 from tests.playground import Playground
 
 
@@ -128,3 +134,76 @@ async def test_two_requests_merged_into_one_tracker_item_both_hear_its_moves(
         assert sum("has shipped" in t for t in told) == 1, user
     holders = [i for i in await state.items(runtime) if i.tracker_key == f"{REPO}#1"]
     assert [i.id for i in holders] == [first], "one request holds the key"
+
+
+async def merged_into(client: Playground, runtime: Runtime, key: str) -> tuple[int, str]:
+    """The PO merges a new request into ``key``; the request's id and what the PO heard."""
+    item_id = await requested(client, runtime)
+    await client.say("po", f"merge #{item_id} into {key}")
+    await runtime.trackers.work_due()
+    await runtime.worker.deliver_due()
+    return item_id, (await client.last("po"))["text"]
+
+
+async def test_an_issue_of_another_jira_project_is_not_merged_into(
+    client: Playground,
+    runtime: Runtime,
+    jira: tuple[FakeJira, str],  # noqa: F811
+) -> None:
+    fake, _ = jira
+    fake.issues["OPS-7"] = {"summary": "Another team's issue", "description": {}}
+
+    item_id, told = await merged_into(client, runtime, "OPS-7")
+
+    assert f"OPS-7 is not in the tracker, so #{item_id}" in told
+    item = await state.item(runtime, item_id)
+    assert (item.status, item.tracker_key) == ("queued", None)
+
+
+async def test_an_issue_of_another_linear_team_is_not_merged_into(
+    client: Playground,
+    runtime: Runtime,
+    linear: FakeLinear,  # noqa: F811
+) -> None:
+    linear.issues.append({"identifier": "OPS-3", "sortOrder": 1.0, "description": "theirs",
+                          "url": "https://linear.app/acme/issue/OPS-3"})  # fmt: skip
+
+    item_id, told = await merged_into(client, runtime, "OPS-3")
+
+    assert f"OPS-3 is not in the tracker, so #{item_id}" in told
+    assert (await state.item(runtime, item_id)).status == "queued"
+
+
+async def test_a_work_item_of_another_azure_devops_project_is_not_merged_into(
+    client: Playground,
+    runtime: Runtime,
+    azure: tuple[FakeAzureDevOps, str],  # noqa: F811
+) -> None:
+    fake, _ = azure
+    fake.items[9] = {"System.Title": "Theirs", "System.State": "New",
+                     "System.TeamProject": "Warehouse"}  # fmt: skip
+
+    item_id, told = await merged_into(client, runtime, "#9")
+
+    assert f"#9 is not in the tracker, so #{item_id}" in told
+    assert (await state.item(runtime, item_id)).status == "queued"
+
+
+async def test_a_link_the_tracker_refuses_is_told_as_a_merge_not_made(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, url = github
+    existing_issue(fake)
+    await connect(runtime, url)
+    monkeypatch.setenv("HEATSHIELD_GITHUB_TOKEN", "ghp_revoked")
+
+    item_id, told = await merged_into(client, runtime, "#1")
+
+    assert "GitHub would not show me #1 (" in told
+    assert f'so #{item_id} "' in told and "waits for your decision again" in told
+    assert "could not create" not in told
+    item = await state.item(runtime, item_id)
+    assert (item.status, item.tracker_key) == ("queued", None)

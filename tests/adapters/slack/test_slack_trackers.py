@@ -37,8 +37,12 @@ async def test_approved_in_slack_created_in_the_tracker_and_shipped_back_to_the_
         told = slack.fake.posts(INCIDENT_DM)[-1]
         assert f"as {connected.key}: {connected.url}" in told["text"]
 
-        for _ in range(2):
-            assert (await connected.done(client.http, "delivery-1")).status == 200
+        accepted = []
+        for _ in range(2):  # the tracker delivers it again: a duplicate, stored once
+            response = await connected.done(client.http, "delivery-1")
+            assert response.status == 200
+            accepted.append((await response.json())["accepted"])
+        assert accepted == [1, 0]
         await handle_stored(runtime)
         await slack.settle()
         shipped = [p for p in slack.fake.posts(INCIDENT_DM) if "has shipped" in p["text"]]

@@ -35,8 +35,12 @@ async def test_approved_in_teams_created_in_the_tracker_and_shipped_back_to_the_
         assert connected.created() == 1
         assert f"as {connected.key}: {connected.url}" in connector.texts(ANNA_CHAT)[-1]
 
-        for _ in range(2):
-            assert (await connected.done(client.http, "delivery-1")).status == 200
+        accepted = []
+        for _ in range(2):  # the tracker delivers it again: a duplicate, stored once
+            response = await connected.done(client.http, "delivery-1")
+            assert response.status == 200
+            accepted.append((await response.json())["accepted"])
+        assert accepted == [1, 0]
         await handle_stored(runtime)
         shipped = [text for text in connector.texts(ANNA_CHAT) if "has shipped" in text]
         assert len(shipped) == 1, "told once, in the chat where she asked"

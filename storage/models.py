@@ -437,12 +437,17 @@ class PlaygroundMessage(Base):
     and what each person wrote (``from_person``), so the chat reads the same after a reload."""
 
     __tablename__ = "playground_messages"
-    __table_args__ = (Index("ix_playground_messages_inbox", "workspace", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_playground_messages_inbox", "workspace", "user_id", "id"),
+        Index("ux_playground_messages_own", "workspace", "user_id", "inbound_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[str] = mapped_column(String(255))
     from_person: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A person's own message: the key of the event it is (kept once, however often sent).
+    inbound_key: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]

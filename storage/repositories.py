@@ -747,6 +747,17 @@ class PlaygroundRepository:
     async def get(self, *, message_id: int) -> PlaygroundMessage | None:
         return await self._session.get(PlaygroundMessage, message_id)
 
+    async def has_own(self, *, workspace: str, user_id: str, inbound_key: str) -> bool:
+        """Whether the person's own message of this event is kept already."""
+        found = await self._session.scalar(
+            select(PlaygroundMessage.id).where(
+                PlaygroundMessage.workspace == workspace,
+                PlaygroundMessage.user_id == user_id,
+                PlaygroundMessage.inbound_key == inbound_key,
+            )
+        )
+        return found is not None
+
     async def inbox(
         self, *, workspace: str, user_id: str, after_id: int = 0
     ) -> Sequence[PlaygroundMessage]:

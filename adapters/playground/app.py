@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from adapters.playground.render import inbox_entry, own_message
 from adapters.playground.translate import (
@@ -170,12 +171,16 @@ class PlaygroundRoutes:
         except NotFoundError as exc:
             return _error(404, str(exc))
         try:
+            if isinstance(event, MessageEvent):
+                # Kept first, so it shows before the replies; sent again, it is kept once.
+                await self._keep_own_message(event)
             fresh = await self._inbox.accept(event)
         except OverloadedError as exc:
             return _error(503, "busy; try again in a moment", retry_after=exc.retry_after)
+        except (SQLAlchemyError, OSError) as exc:  # nothing accepted: the client sends it again
+            log.warning("Could not keep a playground message (%s); asked to resend it", exc)
+            return _error(503, "could not keep your message; send it again", retry_after=1)
         if fresh:
-            if isinstance(event, MessageEvent):
-                await self._keep_own_message(event)
             # Handled here when no worker took it first; the answer waits for the replies.
             await self._inbox.process(event)
             await self._inbox.wait_handled(event)
@@ -196,16 +201,25 @@ class PlaygroundRoutes:
     async def _keep_own_message(self, event: MessageEvent) -> None:
         """What the person wrote, in their own conversation, before the bot's replies to it."""
         forward = event.forward_of
-        async with self._db.transaction() as uow:
-            await uow.playground.add(
-                PlaygroundMessage(
-                    workspace=event.conversation.workspace,
-                    user_id=event.sender.user_id,
-                    from_person=True,
-                    message=own_message(event, forward.author.user_id if forward else None),
-                    created_at=self._clock.now(),
+        workspace, user, key = (
+            event.conversation.workspace, event.sender.user_id, event.idempotency_key
+        )  # fmt: skip
+        try:
+            async with self._db.transaction() as uow:
+                if await uow.playground.has_own(workspace=workspace, user_id=user, inbound_key=key):
+                    return
+                await uow.playground.add(
+                    PlaygroundMessage(
+                        workspace=workspace,
+                        user_id=user,
+                        from_person=True,
+                        inbound_key=key,
+                        message=own_message(event, forward.author.user_id if forward else None),
+                        created_at=self._clock.now(),
+                    )
                 )
-            )
+        except IntegrityError:  # the same event sent twice at once: the other one kept it
+            return
 
 
 def _message(body: Any) -> tuple[MessageEvent, bool]:

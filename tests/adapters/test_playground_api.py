@@ -291,3 +291,35 @@ async def test_the_conversation_keeps_what_the_person_wrote_before_the_replies(
     ben = await client.conversation("ben")
     assert ben[0]["from"] == "person"
     assert (ben[0]["text"], ben[0]["forwarded_from"]) == ("Refunds in the report?", "anna")
+
+
+async def test_a_message_whose_own_copy_cannot_be_kept_is_refused_then_kept_once_when_resent(
+    client: Playground, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is accepted when what the person wrote cannot be kept: the client is asked to
+    send it again (503), and the resent message is kept once, before the bot's replies."""
+    from sqlalchemy.exc import OperationalError
+
+    from storage.repositories import PlaygroundRepository
+
+    real_add = PlaygroundRepository.add
+
+    async def failing_add(self: PlaygroundRepository, message: object) -> object:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    body = {"workspace": "demo", "user": "anna", "text": FEATURE, "id": "m-lost"}
+    monkeypatch.setattr(PlaygroundRepository, "add", failing_add)
+    refused = await client.http.post("/playground/api/messages", json=body)
+    monkeypatch.setattr(PlaygroundRepository, "add", real_add)
+
+    assert refused.status == 503
+    assert refused.headers["Retry-After"] == "1"
+    assert "send it again" in (await refused.json())["error"]
+    assert await state.count(runtime, InboundRecord) == 0
+
+    again = await client.say("anna", FEATURE, id="m-lost")
+
+    assert again["duplicate"] is False
+    anna = await client.conversation("anna")
+    assert [m["from"] for m in anna[:2]] == ["person", "bot"]
+    assert sum(m["from"] == "person" for m in anna) == 1

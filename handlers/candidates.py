@@ -3,7 +3,9 @@ memory per embedding model, kept in step with the database.
 
 A lookup then costs one matrix product, whatever the backlog's size, instead of reading and
 decoding every open item, and the pool it compares with is views of the index's arrays, not a
-copy. The first request of a workspace in a process loads its items once. After that, this
+copy. Each workspace's items are loaded once per process: warmed in reads of their own, a page
+at a time, before the handling transaction needs them (at start for every workspace with open
+items, and before an event of a workspace not loaded yet is handled). After that, this
 process's own changes arrive as they commit (storage.item_changes), and what other replicas
 changed is read at most once every SYNC_SECONDS: the ids and ``changed_at`` of items changed
 since the last look (indexed), with an overlap that covers clocks a little apart and
@@ -28,7 +30,7 @@ from handlers.triage.embedding import Matrix, from_bytes
 from handlers.triage.types import CandidatePool
 from storage import item_changes
 from storage.models import CANDIDATE_STATUSES
-from storage.repositories import UnitOfWork
+from storage.repositories import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 # Changes are read again this far back: a replica's clock a little behind, a transaction that
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 OVERLAP = timedelta(seconds=30)
 # How often other replicas' changes are read (this process's own arrive at once).
 SYNC_SECONDS = 1.0
+# Items read at a time when an index is warmed (the event loop is free between pages).
+LOAD_PAGE = 2_000
 STATUSES = frozenset(str(status) for status in CANDIDATE_STATUSES)
 MIN_CAPACITY = 64  # rows a section starts with; it doubles when full
 LOAD_CHUNK = 4096  # rows decoded at once on the first load (bounds the bytes joined)
@@ -278,14 +282,17 @@ class CandidateIndex:
 
     def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._workspaces: dict[int, WorkspaceIndex] = {}
+        # Every index held, those being loaded too (ready ones are in _workspaces as well).
+        self._known: dict[int, WorkspaceIndex] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._monotonic = monotonic
         item_changes.subscribe(self.committed)
 
     def committed(self, rows: Sequence[item_changes.ItemRow]) -> None:
-        """This process's own changes, as they commit: in the index before the next lookup."""
+        """This process's own changes, as they commit: in the index before the next lookup
+        (also in one still being loaded)."""
         for row in rows:
-            index = self._workspaces.get(row.workspace_id)
+            index = self._known.get(row.workspace_id)
             if index is not None:
                 index.apply(row)
 
@@ -295,8 +302,9 @@ class CandidateIndex:
         lock = self._locks.setdefault(workspace_id, asyncio.Lock())
         async with lock:
             index = self._workspaces.get(workspace_id)
-            if index is None:
+            if index is None:  # not warmed: read here, in the transaction
                 index = self._workspaces[workspace_id] = WorkspaceIndex()
+                self._known[workspace_id] = index
                 await self._load(uow, workspace_id, index)
             elif self._monotonic() - (index.looked or 0.0) >= SYNC_SECONDS:
                 await self._sync(uow, workspace_id, index)
@@ -331,6 +339,36 @@ class CandidateIndex:
 
     def forget(self, workspace_id: int) -> None:
         self._workspaces.pop(workspace_id, None)
+        self._known.pop(workspace_id, None)
+
+    def loaded(self, workspace_id: int) -> bool:
+        return workspace_id in self._workspaces
+
+    async def warm(self, db: Database, *, workspace_id: int) -> None:
+        """Load the workspace's index before it is needed, in reads of its own and a page at
+        a time: outside any handling transaction (on SQLite one holds the writer's lock the
+        acks need), and with the event loop free between pages (100,000 items take seconds;
+        the acks must not wait for them)."""
+        lock = self._locks.setdefault(workspace_id, asyncio.Lock())
+        async with lock:
+            if workspace_id in self._workspaces:
+                return
+            index = WorkspaceIndex()
+            self._known[workspace_id] = index  # hears of this process's commits meanwhile
+            started, after = _wall_clock(), 0
+            while True:
+                async with db.read() as uow:
+                    rows = await uow.backlog.candidate_rows(
+                        workspace_id=workspace_id, after_id=after, limit=LOAD_PAGE
+                    )
+                index.load(rows)
+                if len(rows) < LOAD_PAGE:
+                    break
+                after = rows[-1].id
+                await asyncio.sleep(0)  # the acks' turn
+            index.synced, index.looked = started, self._monotonic()
+            self._workspaces[workspace_id] = index
+            log.info("Loaded %s candidates of workspace %s", len(index), workspace_id)
 
     async def _load(self, uow: UnitOfWork, workspace_id: int, index: WorkspaceIndex) -> None:
         started = _wall_clock()

@@ -455,9 +455,12 @@ class BacklogRepository:
         workspace_id: int,
         changed_since: datetime | None = None,
         ids: Sequence[int] | None = None,
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> Sequence[Any]:
         """What the duplicate index keeps of the workspace's items (these, changed since then,
-        or all open): id, status, embedding and its model, type, urgency, words and title."""
+        or all open, a page at a time from ``after_id`` on): id, status, embedding and its
+        model, type, urgency, words and title."""
         query = select(
             BacklogItem.id,
             BacklogItem.status,
@@ -475,7 +478,22 @@ class BacklogRepository:
             query = query.where(BacklogItem.status.in_(CANDIDATE_STATUSES))
         else:
             query = query.where(BacklogItem.changed_at >= changed_since)
-        return (await self._session.execute(query.order_by(BacklogItem.id))).all()
+        if after_id:
+            query = query.where(BacklogItem.id > after_id)
+        query = query.order_by(BacklogItem.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return (await self._session.execute(query)).all()
+
+    async def workspaces_with_candidates(self) -> Sequence[int]:
+        """The workspaces that have open items, those with most first."""
+        rows = await self._session.execute(
+            select(BacklogItem.workspace_id)
+            .where(BacklogItem.status.in_(CANDIDATE_STATUSES))
+            .group_by(BacklogItem.workspace_id)
+            .order_by(func.count().desc())
+        )
+        return [int(row[0]) for row in rows]
 
     async def recent_checks(self, *, workspace_id: int, limit: int) -> list[bool]:
         """Whether each of the workspace's latest items asked the stakeholder a question,

@@ -72,6 +72,8 @@ class Pipeline:
         self.store = InboundStore(store_db or db, services.clock)
         self._hooks: dict[str, InboundHooks] = {}
         self.on_stored: Callable[[], None] = lambda: None
+        # (platform, external id) -> workspace id, for warming duplicate indexes.
+        self._workspace_ids: dict[tuple[str, str], int] = {}
 
     def add_hooks(self, platform: str, hooks: InboundHooks) -> None:
         self._hooks[platform] = hooks
@@ -192,6 +194,7 @@ class Pipeline:
         claim another worker holds now (its lease ran out): theirs to handle."""
         events = [await self._enrich(EVENT_ADAPTER.validate_python(r.event)) for r in records]
         await self._services.triage.prefetch([t for e in events if (t := message_text(e))])
+        await self._warm_indexes(events)
         now = self._services.clock.now()
         handled: list[InboundEvent] = []
         outcomes: list[str] = []
@@ -267,6 +270,7 @@ class Pipeline:
         text = message_text(event)
         if text:
             await self._services.triage.prefetch([text])
+            await self._warm_indexes([event])
         now = self._services.clock.now()
         async with self._db.transaction() as uow:
             if not await uow.inbound.finish(record_id=record.id, owner=self.owner, now=now):
@@ -274,6 +278,32 @@ class Pipeline:
                 return
             outcome = await self._dispatch(uow, event, now)
         log.info("%s", outcome)
+
+    async def _warm_indexes(self, events: Sequence[InboundEvent]) -> None:
+        """The duplicate index of each workspace whose requests are about to be triaged,
+        loaded before the handling transaction opens (it would hold SQLite's writer for as
+        long as loading takes, and acks wait for that writer)."""
+        candidates = self._services.candidates
+        for event in events:
+            if not message_text(event):
+                continue
+            where = (event.conversation.platform, event.conversation.workspace)
+            workspace_id = self._workspace_ids.get(where)
+            if workspace_id is None:
+                async with self._db.read() as uow:
+                    found = await uow.workspaces.get(platform=where[0], external_id=where[1])
+                if found is None:
+                    continue  # a first event: its workspace is made in the transaction
+                workspace_id = self._workspace_ids[where] = found.id
+            if not candidates.loaded(workspace_id):
+                await candidates.warm(self._db, workspace_id=workspace_id)
+
+    async def warm_every_index(self) -> None:
+        """At start, in the background: every workspace with open items gets its index."""
+        async with self._db.read() as uow:
+            workspace_ids = await uow.backlog.workspaces_with_candidates()
+        for workspace_id in workspace_ids:
+            await self._services.candidates.warm(self._db, workspace_id=workspace_id)
 
     async def _dispatch(self, uow: UnitOfWork, event: InboundEvent, now: datetime) -> str:
         """Handles the event in the transaction; returns the log's line about it (written once

@@ -358,3 +358,52 @@ def test_the_fifth_closest_of_the_type_beats_four_closer_of_another() -> None:
 
     assert match is not None and order[match.index] == 4
     assert match.score == pytest.approx(0.90)
+
+
+async def test_an_index_is_warmed_a_page_at_a_time_outside_the_handling_transaction(
+    client: Playground, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Warming reads in pages of its own (never in a write transaction, which on SQLite would
+    hold the writer the acks need), with the event loop free between pages; a commit heard
+    while it loads is in the index once it is ready."""
+    from handlers import candidates as candidates_module
+
+    for n in range(5):
+        await client.say(f"person{n}", f"Request number {n}: {FEATURE}")
+    fresh = CandidateIndex()
+    monkeypatch.setattr(candidates_module, "LOAD_PAGE", 2)
+    async with runtime.db.read() as uow:
+        workspace = await uow.workspaces.get(platform="playground", external_id="demo")
+        assert workspace is not None
+    transactions = 0
+    real_transaction = runtime.db.transaction
+
+    def counted() -> Any:
+        nonlocal transactions
+        transactions += 1
+        return real_transaction()
+
+    monkeypatch.setattr(runtime.db, "transaction", counted)
+    await fresh.warm(runtime.db, workspace_id=workspace.id)
+
+    assert transactions == 0, "read in reads of its own"
+    assert fresh.loaded(workspace.id)
+    model = runtime.services.triage.similarity_model
+    async with runtime.db.read() as uow:
+        pool = await fresh.pool(uow, workspace_id=workspace.id, model=model)
+    expected = [item.id for item in await state.items(runtime)]
+    assert sorted(int(i) for i in pool.ids) == sorted(expected), "every page taken in"
+
+
+async def test_a_request_is_triaged_against_a_warmed_index_of_its_workspace(
+    client: Playground, runtime: Runtime
+) -> None:
+    """The pipeline warms the workspace's index before the transaction: the second report of
+    a request finds the first."""
+    await client.say("anna", FEATURE)
+    runtime.services.candidates.forget((await state.items(runtime))[0].workspace_id)
+
+    await client.say("ben", SAME)
+
+    first, second = await state.items(runtime)
+    assert second.duplicate_of_id == first.id

@@ -13,6 +13,7 @@ from sqlalchemy import event, select, update
 from bot.kernel.clock import FakeClock
 from bot.kernel.settings import load_settings
 from bot.runtime.app import Runtime, build_runtime, prepare
+from storage.db import READ_ONLY
 from storage.models import InboundRecord, OutboxMessage
 from tests import state
 from tests.events import message
@@ -53,9 +54,10 @@ async def test_a_batch_is_handled_in_one_commit_with_one_answer_each(runtime: Ru
     records = await claimed(runtime, 6)
     commits = 0
 
-    def count_commit(*_: Any) -> None:
+    def count_commit(connection: Any) -> None:
         nonlocal commits
-        commits += 1
+        if not connection.get_execution_options().get(READ_ONLY):  # reads (warming) aside
+            commits += 1
 
     engine = runtime.engine.sync_engine
     event.listen(engine, "commit", count_commit)

@@ -10,6 +10,7 @@ from handlers import commands as _commands  # noqa: F401 - registers the command
 from handlers import intake as _intake  # noqa: F401 - registers forwards and requests
 from handlers import question_answers as _question_answers  # noqa: F401 - registers the answers
 from handlers import small_talk as _small_talk  # noqa: F401 - registers the small-talk answers
+from handlers import tracker_chat as _tracker_chat  # noqa: F401 - registers "tracker"
 from handlers import tracker_merge as _tracker_merge  # noqa: F401 - registers "merge into"
 from handlers import tracker_replies as _tracker_replies  # noqa: F401 - registers the replies
 from handlers.coaching import answers as _answers  # noqa: F401 - registers prompt answers

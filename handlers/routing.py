@@ -36,6 +36,7 @@ ORDER = (
     "queue",
     "merge into",  # "merge #12 into APP-123": the same as an item in the team's tracker
     "tracker reply",  # "re APP-123: ...": a stakeholder's answer to a note from the team
+    "tracker",  # "tracker github acme/shop": the PO sets where approved requests go
     # Coaching and one's own rhythm: the message starts with the command's words.
     "shares",
     "quiet hours",

@@ -6,6 +6,7 @@ the request kept. Handlers see only the neutral port (bot/kernel/trackers.py).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields
 
 from bot.kernel.events import TrackerEvent
@@ -173,9 +174,19 @@ async def tell_deciders(
     uow: UnitOfWork, services: Services, workspace: Workspace, msgid: str, **params: object
 ) -> None:
     """The PO and every delegate hear it directly, each in their language."""
+    await tell_deciders_in_words(uow, services, workspace, lambda tr: tr.t(msgid, **params))
+
+
+async def tell_deciders_in_words(
+    uow: UnitOfWork,
+    services: Services,
+    workspace: Workspace,
+    compose: Callable[[Translator], str],
+) -> None:
+    """The PO and every delegate hear what ``compose`` says in their language."""
     for decider in await uow.people.with_roles(workspace_id=workspace.id, roles=DECIDER_ROLES):
         ctx = Context(uow, services, workspace, decider)
-        await outbox.send_direct(ctx, decider, OutboundMessage(text=ctx.tr.t(msgid, **params)))
+        await outbox.send_direct(ctx, decider, OutboundMessage(text=compose(ctx.tr)))
 
 
 def with_tracker_field(

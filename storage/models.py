@@ -397,9 +397,14 @@ class TrackerJob(Base):
     __table_args__ = (Index("ix_tracker_jobs_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("backlog_items.id", ondelete="CASCADE"))
+    # The item the job is about; none for a "check", which is the workspace's.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("backlog_items.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     # "create": make the item in the tracker; "link": merged into an item it has (target_key);
-    # "comment": the stakeholder's reply (body), as a comment on the item (target_key).
+    # "comment": the stakeholder's reply (body), as a comment on the item (target_key);
+    # "check": a tracker set in chat (its settings as JSON in body), stored once it connects.
     action: Mapped[str] = mapped_column(String(16), default="create", server_default="create")
     target_key: Mapped[str | None] = mapped_column(String(255))
     body: Mapped[str | None] = mapped_column(Text)

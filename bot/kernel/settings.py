@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # before giving the rest back for another replica (with the bounded steps around it, at
     # worst 20 s more: Kubernetes kills after 30 s by default).
     stop_grace_seconds: float = Field(default=15.0, ge=0, le=600)
+    # The hosts a PO may point the workspace's tracker at in chat (the environment's tokens
+    # are sent there): the trackers' clouds; a self-hosted one is set with the CLI or added.
+    tracker_hosts: str = (
+        "atlassian.net,dev.azure.com,visualstudio.com,api.github.com,api.linear.app"
+    )
     # A triage model trained with `heatshield triage train --out FILE`; the shipped one if unset.
     triage_model: Path | None = None
 

@@ -93,7 +93,11 @@ def build_runtime(
         metrics=metrics,
     )
     trackers = TrackerJobs(
-        db, services, lambda tracker: build_tracker(tracker, os.environ), on_outbox=worker.wake
+        db,
+        services,
+        lambda tracker: build_tracker(tracker, os.environ),
+        on_outbox=worker.wake,
+        allowed_hosts=settings.tracker_hosts.split(","),
     )
     # Acks store inbound events through a small pool of their own, never behind the workers.
     store_engine = create_engine(settings.database_url, **_small_pool(settings))
@@ -233,6 +237,7 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         role = runtime.settings.role
         worker = None
         tracker_task = None
+        warming = None
         if role != "receive":
             worker = asyncio.create_task(
                 runtime.worker.run(runtime.settings.outbox_poll_seconds), name="outbox-delivery"
@@ -242,6 +247,7 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
             )
             runtime.workers.start()
             runtime.scheduler.start()
+            warming = asyncio.create_task(_warm_indexes(runtime), name="duplicate-indexes")
         for platform in runtime.platforms:
             await platform.start()
         yield
@@ -249,6 +255,9 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
         runtime.scheduler.stop()
         runtime.trackers.stop()
         await runtime.pipeline.store.close()
+        if warming is not None and not warming.done():
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
         if tracker_task is not None:
             await asyncio.gather(tracker_task, return_exceptions=True)
         if worker is not None:
@@ -257,6 +266,13 @@ def _background(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[N
             await platform.stop()
 
     return background
+
+
+async def _warm_indexes(runtime: Runtime) -> None:
+    try:
+        await runtime.pipeline.warm_every_index()
+    except Exception:  # each is loaded before its first request instead
+        log.exception("Warming the duplicate indexes failed")
 
 
 async def _finish(runtime: Runtime, delivery: asyncio.Task[None]) -> None:

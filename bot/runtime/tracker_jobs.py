@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from bot.kernel.errors import ConfigurationError, RetryLaterError
 from bot.kernel.trackers import Tracker, TrackerRefusedError, TrackerSettings
 from bot.runtime.delivery import backoff
-from handlers import trackers
+from handlers import tracker_chat, trackers
 from handlers.context import Services
 from storage.models import TrackerJob, WorkspaceTracker
 from storage.repositories import Database
@@ -42,14 +44,20 @@ class TrackerJobs:
         services: Services,
         factory: TrackerFactory,
         on_outbox: Callable[[], None] = lambda: None,
+        *,
+        allowed_hosts: Sequence[str] = (),
     ) -> None:
         self._db = db
+        # Where a tracker set in chat may point (the environment's token is sent there).
+        self._allowed_hosts = tuple(h.strip().lower() for h in allowed_hosts if h.strip())
         self._services = services
         self._factory = factory
         self._on_outbox = on_outbox
         self._wake = asyncio.Event()
         self._stopping = False
         self._next_reconcile = services.clock.now()
+        # Per workspace, the last item a reconcile asked about (0: start from the first).
+        self._reconciled_up_to: dict[int, int] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -59,17 +67,34 @@ class TrackerJobs:
         self._wake.set()
 
     async def run(self, poll_seconds: float) -> None:
-        while not self._stopping:
-            try:
-                await self.work_due()
-                if self._services.clock.now() >= self._next_reconcile:
+        """Work the jobs as they come; reconcile beside them, in a task of its own, so that
+        asking slow trackers about many items never holds up a creation or a comment."""
+        reconciling: asyncio.Task[int] | None = None
+        try:
+            while not self._stopping:
+                try:
+                    await self.work_due()
+                except Exception:
+                    log.exception("Tracker jobs: a pass failed; trying again at the next")
+                due = self._services.clock.now() >= self._next_reconcile
+                if due and (reconciling is None or reconciling.done()):
                     self._next_reconcile = self._services.clock.now() + RECONCILE_EVERY
-                    await self.reconcile()
-            except Exception:
-                log.exception("Tracker jobs: a pass failed; trying again at the next")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
-            self._wake.clear()
+                    reconciling = asyncio.create_task(self._reconcile_logged())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                self._wake.clear()
+        finally:
+            if reconciling is not None and not reconciling.done():
+                reconciling.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reconciling
+
+    async def _reconcile_logged(self) -> int:
+        try:
+            return await self.reconcile()
+        except Exception:
+            log.exception("Tracker jobs: a reconcile failed; trying again at the next")
+            return 0
 
     async def work_due(self) -> int:
         """Work the due jobs (up to BATCH), each claimed just before it is worked: its lease
@@ -100,7 +125,10 @@ class TrackerJobs:
     async def _work(self, job_id: int, *, claim: datetime) -> int:
         async with self._db.read() as uow:
             job = await uow.trackers.job(job_id=job_id)
-            item = await uow.backlog.by_id(item_id=job.item_id) if job else None
+        if job is not None and job.action == "check":
+            return await self._check(job, claim=claim)
+        async with self._db.read() as uow:
+            item = await uow.backlog.by_id(item_id=job.item_id) if job and job.item_id else None
             row = await uow.trackers.of_workspace(workspace_id=item.workspace_id) if item else None
             workspace = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
         if job is None or item is None or workspace is None:
@@ -158,6 +186,39 @@ class TrackerJobs:
         log.info("Request #%s is %s in the tracker", item.id, ref.key)
         return 1
 
+    async def _check(self, job: TrackerJob, *, claim: datetime) -> int:
+        """A tracker set in chat: stored once it connects (the PO hears either way)."""
+        settings = TrackerSettings(**json.loads(job.body or "{}"))
+        host = urlsplit(settings.url).hostname or ""
+        if not any(host == h or host.endswith(f".{h}") for h in self._allowed_hosts):
+            await self._refuse(job.id, f"{host or settings.url} is not a tracker address that "
+                               "may be set in chat (HEATSHIELD_TRACKER_HOSTS)")  # fmt: skip
+            return 0
+        try:
+            tracker = self._factory(settings)
+        except (TrackerRefusedError, ConfigurationError) as exc:
+            await self._refuse(job.id, str(exc))
+            return 0
+        try:
+            checked = await tracker.check()
+        except RetryLaterError as exc:
+            await self._later(job, exc)
+            return 0
+        except TrackerRefusedError as exc:
+            await self._refuse(job.id, exc.problem)
+            return 0
+        finally:
+            await tracker.close()
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job.id)
+            if held is None or held.status != "pending" or held.claimed_until != claim:
+                return 0
+            self._close(held, "done", None)
+            space = await uow.workspaces.by_id(workspace_id=held.workspace_id or 0)
+            if space is not None:
+                await tracker_chat.connected(uow, self._services, space, settings, checked)
+        return 1
+
     async def reconcile(self) -> int:
         """Ask each tracker where its unfinished items stand, and tell what a missed webhook
         would have told (once: a move already told is not told again). Returns the moves."""
@@ -176,16 +237,22 @@ class TrackerJobs:
         return moved
 
     async def _reconcile(self, row: WorkspaceTracker) -> int:
+        """One batch of the workspace's unfinished items, after the batch asked about last
+        time (then round again from the first): every item is asked about in turn, however
+        many there are."""
+        after = self._reconciled_up_to.get(row.workspace_id, 0)
         async with self._db.read() as uow:
             keys = await uow.trackers.unfinished_keys(
-                workspace_id=row.workspace_id, limit=RECONCILE_BATCH
+                workspace_id=row.workspace_id, limit=RECONCILE_BATCH, after=after
             )
+        full = len(keys) == RECONCILE_BATCH
+        self._reconciled_up_to[row.workspace_id] = keys[-1][0] if full else 0
         if not keys:
             return 0
         tracker = self._factory(trackers.settings_of(row))
         moved = 0
         try:
-            for key, known in keys:
+            for _, key, known in keys:
                 state = await tracker.state(key)
                 if state is None or state == (known or "open"):
                     continue
@@ -226,7 +293,13 @@ class TrackerJobs:
             if held is None or held.status != "pending":
                 return
             self._close(held, "failed", problem)
-            item = await uow.backlog.by_id(item_id=held.item_id)
+            if held.action == "check":
+                space = await uow.workspaces.by_id(workspace_id=held.workspace_id or 0)
+                if space is not None:
+                    await tracker_chat.not_connected(uow, self._services, space, problem)
+                self._on_outbox()
+                return
+            item = await uow.backlog.by_id(item_id=held.item_id) if held.item_id else None
             space = await uow.workspaces.by_id(workspace_id=item.workspace_id) if item else None
             if item is not None and space is not None and held.action == "comment":
                 await trackers.answer_refused(uow, self._services, space, item, problem)

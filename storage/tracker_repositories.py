@@ -44,14 +44,16 @@ class TrackerRepository:
         return (await self._session.scalars(select(WorkspaceTracker))).all()
 
     async def unfinished_keys(
-        self, *, workspace_id: int, limit: int
-    ) -> Sequence[tuple[str, str | None]]:
-        """The keys (and last known states) of the workspace's items in its tracker that are
-        neither done nor dropped there: what a reconcile asks the tracker about."""
+        self, *, workspace_id: int, limit: int, after: int = 0
+    ) -> Sequence[tuple[int, str, str | None]]:
+        """The ids, keys and last known states of the workspace's items in its tracker that are
+        neither done nor dropped there, from the item after ``after`` on: what a reconcile
+        asks the tracker about, a batch at a time."""
         rows = await self._session.execute(
-            select(BacklogItem.tracker_key, BacklogItem.tracker_state)
+            select(BacklogItem.id, BacklogItem.tracker_key, BacklogItem.tracker_state)
             .where(
                 BacklogItem.workspace_id == workspace_id,
+                BacklogItem.id > after,
                 BacklogItem.tracker_key.is_not(None),
                 or_(
                     BacklogItem.tracker_state.is_(None),
@@ -61,7 +63,7 @@ class TrackerRepository:
             .order_by(BacklogItem.id)
             .limit(limit)
         )
-        return [(str(row[0]), row[1]) for row in rows]
+        return [(int(row[0]), str(row[1]), row[2]) for row in rows]
 
     async def put(self, tracker: WorkspaceTracker) -> WorkspaceTracker:
         """Set the workspace's tracker, in place of the one it had."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.runtime import tracker_jobs
 from bot.runtime.app import Runtime
 from handlers.trackers import tracker_moved
 from tests import state
@@ -126,3 +127,25 @@ async def test_a_move_the_webhook_told_already_is_not_told_again_by_the_reconcil
     await runtime.worker.deliver_due()
 
     assert await shipped_told(client) == 1
+
+
+async def test_every_unfinished_item_is_asked_about_in_turn_however_many_there_are(
+    client: Playground,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reconcile asks about a batch of items; the next one goes on after it, and the one
+    after that starts again from the first: an item far down the list is not left out."""
+    fake, url = github
+    await connect(runtime, url)
+    monkeypatch.setattr(tracker_jobs, "RECONCILE_BATCH", 2)
+    for n in range(3):
+        await approve(client, runtime, f"{FEATURE} For region {n}.", "approve_top")
+        assert await runtime.trackers.work_due() == 1
+    fake.issues[2].update(state="closed", state_reason="completed")  # the third request's
+
+    assert await runtime.trackers.reconcile() == 0, "the first two: nothing moved"
+    assert await runtime.trackers.reconcile() == 1, "then the third"
+    fake.issues[0].update(state="closed", state_reason="completed")
+    assert await runtime.trackers.reconcile() == 1, "round again from the first"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,8 @@ from storage.repositories import Database
 
 log = logging.getLogger(__name__)
 BUSY = "busy; deliver it again in a moment"
+AUDIT_EVERY = timedelta(minutes=1)
+AUDITED_KEPT = 1000
 
 
 class TrackerWebhooks:
@@ -40,6 +43,8 @@ class TrackerWebhooks:
         self._db = db
         self._inbox = inbox
         self._clock = clock
+        # Per tracker and project: when a refusal was last audited, and how many came since.
+        self._audited: dict[tuple[str, str], tuple[datetime, int]] = {}
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/trackers/github/webhook", _shaped(self.github))
@@ -217,6 +222,20 @@ class TrackerWebhooks:
     async def _refused(
         self, kind: str, rows: list[WorkspaceTracker], place: str | None, reason: str
     ) -> None:
+        """Written to the audit log (and the log) once a minute per tracker and project at
+        most: a flood of forged deliveries is counted in the next row, not a row each."""
+        now = self._clock.now()
+        target = _id(place or "") or None
+        key = (kind, target or "")
+        last = self._audited.pop(key, None)
+        if last is not None and now - last[0] < AUDIT_EVERY:
+            self._audited[key] = (last[0], last[1] + 1)
+            return
+        self._audited[key] = (now, 0)
+        while len(self._audited) > AUDITED_KEPT:  # the least recently refused go first
+            self._audited.pop(next(iter(self._audited)))
+        if last is not None and last[1]:
+            reason = f"{reason} ({last[1]} more refused in the minute before)"
         log.warning("Refused a %s webhook for %r: %s", kind, place, reason)
         async with self._db.transaction() as uow:
             await uow.audit.add(
@@ -225,9 +244,9 @@ class TrackerWebhooks:
                     platform=kind,
                     actor_user_id="webhook",
                     action=f"{kind}_webhook",
-                    target=_id(place or "") or None,
+                    target=target,
                     reason=reason,
-                    at=self._clock.now(),
+                    at=now,
                 )
             )
 

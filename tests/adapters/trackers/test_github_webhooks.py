@@ -5,6 +5,7 @@ audited."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -185,6 +186,22 @@ async def test_a_forged_delivery_is_refused_and_audited_and_nothing_is_stored(
     assert (await state.item(runtime, shipped_issue)).status == "approved"
 
 
+async def test_a_flood_of_forged_deliveries_is_audited_once_a_minute_with_its_count(
+    client: Playground, runtime: Runtime, clock: FakeClock, shipped_issue: int
+) -> None:
+    for n in range(30):
+        response = await deliver(client, issue_event("closed"), delivery=f"f-{n}", secret="no")
+        assert response.status == 401
+    assert len(await state.audit(runtime)) == 1, "one row for the minute, not thirty"
+
+    clock.advance(timedelta(seconds=61))
+    await deliver(client, issue_event("closed"), delivery="f-later", secret="no")
+
+    first, second = await state.audit(runtime)
+    assert (first.target, second.target) == (REPO, REPO)
+    assert "29 more refused in the minute before" in (second.reason or "")
+
+
 @pytest.mark.parametrize(
     ("body", "headers", "status"),
     [
@@ -238,3 +255,26 @@ async def test_the_coachs_digest_counts_what_shipped(
         for f in section.fields
     }
     assert fields["Shipped (the tracker says done)"] == "1, a median 2 days after the request"
+
+
+async def test_a_webhook_and_the_reconcile_telling_the_same_move_at_once_tell_it_once(
+    client: Playground, runtime: Runtime, issue_and_github: tuple[int, FakeGitHub]
+) -> None:
+    """The move's webhook is handled while a reconcile finds the same move: whichever locks
+    the item first tells it, the other sees it told (a row lock on PostgreSQL)."""
+    item_id, fake = issue_and_github
+    fake.issues[0].update(state="closed", state_reason="completed")
+    response = await deliver(client, issue_event("closed", state_reason="completed"),
+                             delivery="d-race")  # fmt: skip
+    assert response.status == 200
+
+    async def webhook() -> None:
+        while claimed := await runtime.pipeline.claim(limit=10):
+            await runtime.pipeline.handle_batch(claimed)
+
+    await asyncio.gather(webhook(), runtime.trackers.reconcile())
+    await runtime.worker.deliver_due()
+
+    for user in ("anna", "ben"):
+        assert sum("has shipped" in t for t in await texts(client, user)) == 1, user
+    assert (await state.item(runtime, item_id)).tracker_state == "done"

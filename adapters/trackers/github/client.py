@@ -74,11 +74,14 @@ class GitHubTracker:
         return TrackerRef(f"{self._repo}#{answer['number']}", str(answer["html_url"]))
 
     async def find(self, link: str) -> TrackerRef | None:
-        """The issue an earlier create made, if it got through unanswered (a time-out)."""
-        query = f'repo:{self._repo} is:issue in:body "{link}"'
-        _, _, found = await self._get("/search/issues", params={"q": query})
-        for issue in found.get("items", []):
-            return TrackerRef(f"{self._repo}#{issue['number']}", str(issue["html_url"]))
+        """The issue an earlier create made, if it got through unanswered (a time-out): among
+        the repository's latest issues, not through the search, whose index may not hold an
+        issue made a minute ago (it would then be made twice)."""
+        params = {"state": "all", "sort": "created", "direction": "desc", "per_page": "100"}
+        _, _, found = await self._get(f"/repos/{self._repo}/issues", params=params)
+        for issue in found if isinstance(found, list) else []:
+            if link in str(issue.get("body") or "") and "pull_request" not in issue:
+                return TrackerRef(f"{self._repo}#{issue['number']}", str(issue["html_url"]))
         return None
 
     async def link(self, key: str) -> TrackerRef | None:

@@ -31,6 +31,11 @@ class FakeGitHub:
         self.calls: list[tuple[str, str, Any]] = []
         self.next_creates: list[Answer] = []  # answers to the next POSTs, in order
         self.comments: list[tuple[int, str]] = []
+        self.indexed = 0  # how many issues the search index holds so far
+
+    def index(self) -> None:
+        """The search index catches up with every issue made so far."""
+        self.indexed = len(self.issues)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -38,6 +43,7 @@ class FakeGitHub:
         app.router.add_get("/repos/{owner}/{repo}", self.repo)
         app.router.add_post("/repos/{owner}/{repo}/issues", self.create)
         app.router.add_get("/search/issues", self.search)
+        app.router.add_get("/repos/{owner}/{repo}/issues", self.latest)
         app.router.add_get("/repos/{owner}/{repo}/issues/{number}", self.issue)
         app.router.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.comment)
         app.router.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self.comments_of)
@@ -96,13 +102,25 @@ class FakeGitHub:
             await asyncio.Event().wait()  # cancelled when the server closes
         return web.json_response(issue, status=201)
 
+    async def latest(self, request: web.Request) -> web.Response:
+        """The repository's issues, newest first as asked (sort=created, direction=desc)."""
+        self.calls.append(("GET", request.path, dict(request.query)))
+        if not self._authorised(request):
+            return self._unauthorised()
+        newest = list(reversed(self.issues)) if request.query.get("direction") == "desc" else []
+        size = int(request.query.get("per_page", "30"))
+        return web.json_response((newest or self.issues)[:size])
+
     async def search(self, request: web.Request) -> web.Response:
+        """GitHub's search, over its index: an issue made since the last ``index()`` is not
+        found yet (the real index lags by seconds to minutes)."""
         query = request.query.get("q", "")
         self.calls.append(("GET", request.path, query))
         if not self._authorised(request):
             return self._unauthorised()
         quoted = query.split('"')[1] if query.count('"') >= 2 else ""
-        found = [issue for issue in self.issues if quoted and quoted in (issue["body"] or "")]
+        indexed = self.issues[: self.indexed]
+        found = [issue for issue in indexed if quoted and quoted in (issue["body"] or "")]
         return web.json_response(
             {"total_count": len(found), "incomplete_results": False, "items": found}
         )

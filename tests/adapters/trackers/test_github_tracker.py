@@ -137,6 +137,7 @@ async def test_an_answer_lost_to_a_time_out_does_not_make_the_issue_twice(
     assert job.maybe_sent and len(fake.issues) == 1, "created, but the answer never came"
     clock.advance(timedelta(minutes=10))
 
+    assert fake.indexed == 0, "GitHub's search index has not caught up with it yet"
     assert await runtime.trackers.work_due() == 1
     assert len(fake.issues) == 1 and len(fake.posts()) == 1, "found, not made again"
     assert (await state.item(runtime, item_id)).tracker_key == f"{REPO}#1"

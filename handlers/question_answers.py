@@ -35,7 +35,9 @@ async def awaiting_answer(incoming: Incoming, ctx: Context) -> BacklogItem | Non
     if incoming.event.source != "direct":
         return None
     since = ctx.clock.now() - QUESTIONS_KEEP
-    waiting = await ctx.uow.backlog.awaiting_answer(person_id=ctx.actor.id, since=since)
+    waiting = await ctx.uow.backlog.awaiting_answer(
+        person_id=ctx.actor.id, since=since, workspace_id=ctx.workspace.id
+    )
     if waiting is None:
         return None
     if waiting.question_asked_by_id is None and non_answer(incoming.text):

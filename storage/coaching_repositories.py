@@ -22,7 +22,8 @@ from storage.coaching_models import (
     ScheduledSend,
 )
 from storage.db import dialect_insert
-from storage.models import BacklogItem, Decision, Request
+from storage.memo import memo_of
+from storage.models import BacklogItem, Decision, Person, Request
 
 
 class CoachingRepository:
@@ -58,6 +59,10 @@ class CoachingRepository:
     async def add(self, row: object) -> None:
         self._session.add(row)
         await self._session.flush()
+        if isinstance(row, Prompt):  # who has one open is read again
+            memo = memo_of(self._session)
+            for key in [k for k in memo if isinstance(k, tuple) and k[0] == "prompted"]:
+                del memo[key]
 
     async def drop_sessions(self, sessions: Sequence[CoachingSession]) -> None:
         """Delete these sessions (of a contract whose plan changed)."""
@@ -102,8 +107,32 @@ class CoachingRepository:
             )
         ).all()
 
-    async def open_prompt(self, *, person_id: int, now: datetime) -> Prompt | None:
-        """The newest unanswered, unexpired prompt to this person."""
+    async def open_prompt(
+        self, *, person_id: int, now: datetime, workspace_id: int | None = None
+    ) -> Prompt | None:
+        """The newest unanswered, unexpired prompt to this person. Given the workspace, who
+        has one open there is read once per transaction (a batch asks it of every event; a
+        prompt goes to few people, a PO or a coach), and only they are looked up further."""
+        if workspace_id is not None:
+            key = ("prompted", workspace_id)
+            memo = memo_of(self._session)
+            if key not in memo:
+                memo[key] = set(
+                    (
+                        await self._session.scalars(
+                            select(Prompt.person_id)
+                            .join(Person, Person.id == Prompt.person_id)
+                            .where(
+                                Person.workspace_id == workspace_id,
+                                Prompt.answered_at.is_(None),
+                                Prompt.expires_at > now,
+                            )
+                            .distinct()
+                        )
+                    ).all()
+                )
+            if person_id not in memo[key]:
+                return None
         return await self._session.scalar(
             select(Prompt)
             .where(

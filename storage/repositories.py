@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, event, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, SessionTransaction, aliased
+from sqlalchemy.orm import aliased
 
 from storage.coaching_repositories import CoachingRepository
 from storage.db import READ_ONLY, dialect_insert, dialect_name, hold_exclusively, writer_lock
 from storage.inbound_rows import add_on_postgresql
 from storage.item_changes import ItemRow, written
+from storage.memo import memo_of
 from storage.models import (
     CANDIDATE_STATUSES,
     OPEN_STATUSES,
@@ -39,25 +40,7 @@ from storage.models import (
 from storage.plan_changes import plan_again
 from storage.tracker_repositories import TrackerRepository
 
-MEMO = "heatshield_memo"
-
-
-def _memo(session: AsyncSession) -> dict[Any, Any]:
-    """Rows already looked up in this transaction (a workspace, a person, a workspace's labels),
-    so a batch of events of one workspace reads each once; kept in the session, so it ends with
-    the transaction."""
-    memo: dict[Any, Any] = session.info.setdefault(MEMO, {})
-    return memo
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_memo(session: Session) -> None:
-    session.info.pop(MEMO, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_memo_on_rollback(session: Session, _previous: SessionTransaction) -> None:
-    session.info.pop(MEMO, None)  # a savepoint's rollback too: what it added is gone
+_memo = memo_of
 
 
 class WorkspaceRepository:
@@ -408,10 +391,16 @@ class BacklogRepository:
             )
         ).all()
 
-    async def awaiting_answer(self, *, person_id: int, since: datetime) -> BacklogItem | None:
+    async def awaiting_answer(
+        self, *, person_id: int, since: datetime, workspace_id: int | None = None
+    ) -> BacklogItem | None:
         """The newest item of this stakeholder with a question asked since then still open;
-        locked on PostgreSQL, so an answer and a decision at the same moment cannot both win."""
+        locked on PostgreSQL, so an answer and a decision at the same moment cannot both win.
+        Given the workspace, who has a question open there is read once per transaction (a
+        batch asks it of every event), and only they are looked up further."""
         asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
+        if workspace_id is not None and not await self._may_await(workspace_id, person_id, since):
+            return None
         # Asked of every direct message, and mostly there is none: the id alone first, the
         # item with its request and people (and the lock) only when there is one.
         item_id = await self._session.scalar(
@@ -438,6 +427,32 @@ class BacklogRepository:
             .with_for_update(of=BacklogItem)
         )
         return item
+
+    async def _may_await(self, workspace_id: int, person_id: int, since: datetime) -> bool:
+        """Whether the person may have a question open: among those who had one when the
+        transaction first asked (a later ``since`` only narrows it), or an item of this
+        transaction may have asked one since."""
+        memo = _memo(self._session)
+        key = ("awaiting", workspace_id)
+        if key not in memo:
+            asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
+            rows = await self._session.scalars(
+                select(Request.stakeholder_id)
+                .join(BacklogItem, BacklogItem.request_id == Request.id)
+                .where(
+                    Request.workspace_id == workspace_id,
+                    BacklogItem.status == ItemStatus.NEEDS_INFO,
+                    BacklogItem.pending_question.is_not(None),
+                    asked >= since,
+                )
+                .distinct()
+            )
+            memo[key] = set(rows.all())
+        if person_id in memo[key]:
+            return True
+        return any(
+            row.status == ItemStatus.NEEDS_INFO for row in written(self._session.sync_session)
+        )
 
     async def candidate_versions(
         self, *, workspace_id: int, changed_since: datetime

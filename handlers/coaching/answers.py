@@ -16,7 +16,9 @@ async def open_prompt(incoming: Incoming, ctx: Context) -> Prompt | None:
     answers it (what they say in a channel is for the channel)."""
     if incoming.event.source != "direct":
         return None
-    return await ctx.uow.coaching.open_prompt(person_id=ctx.actor.id, now=ctx.clock.now())
+    return await ctx.uow.coaching.open_prompt(
+        person_id=ctx.actor.id, now=ctx.clock.now(), workspace_id=ctx.workspace.id
+    )
 
 
 @route("prompt answer", open_prompt)

@@ -5,6 +5,7 @@ whole and handles each alone, so nothing is lost, doubled or left in the duplica
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +15,13 @@ from bot.kernel.clock import FakeClock
 from bot.kernel.settings import load_settings
 from bot.runtime.app import Runtime, build_runtime, prepare
 from storage.db import READ_ONLY
-from storage.models import InboundRecord, OutboxMessage
+from storage.models import InboundRecord, ItemStatus, OutboxMessage
 from tests import state
 from tests.events import message
 
 OUTAGE = "The checkout page is down for every customer since ten minutes, nobody can pay."
+NO_WHY = "Can the login button be orange instead of blue?"
+WHY = "Our brand colour is orange; marketing wants a consistent look."
 
 
 @pytest.fixture
@@ -184,3 +187,58 @@ async def test_each_handled_event_is_logged_once_with_its_workspace_and_outcome(
     assert (
         f"request #{second.id} filed: incident, urgent, duplicate of #{first.id}" in by_key["again"]
     )
+
+
+async def test_who_has_a_question_open_is_read_once_a_batch_and_answers_still_find_theirs(
+    runtime: Runtime,
+) -> None:
+    """In a batch, the open questions of the workspace are read once; the stakeholder who has
+    one has their reply taken as the answer, the others' messages are requests."""
+    await runtime.pipeline.accept(message("ask", user="anna", text=NO_WHY))
+    await runtime.workers.drain()
+    [asked] = await state.items(runtime)
+    assert asked.status == "needs_info"
+    await runtime.pipeline.accept(message("answer", user="anna", text=WHY))
+    for n in range(3):
+        await runtime.pipeline.accept(message(f"other-{n}", user=f"p{n}", text=OUTAGE))
+    probes = 0
+
+    def count_probe(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal probes
+        probes += "pending_question IS NOT NULL" in statement
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_probe)
+    try:
+        await runtime.pipeline.handle_batch(await claimed(runtime, 4))
+    finally:
+        event.remove(engine, "before_cursor_execute", count_probe)
+
+    assert probes <= 3, "the workspace's open questions once, then anna's item (not four)"
+    items = await state.items(runtime)
+    answered = next(item for item in items if item.id == asked.id)
+    assert answered.status == "queued" and "brand colour" in (answered.request.clarification or "")
+    assert len(items) == 4, "the answer is no request; the three others are"
+
+
+async def test_a_question_asked_earlier_in_the_transaction_is_still_found(
+    runtime: Runtime,
+) -> None:
+    """Who has a question open is read once a transaction; one asked later in the same
+    transaction is still found (the transaction's own items are looked at too)."""
+    await runtime.pipeline.accept(message("ask", user="anna", text=NO_WHY))
+    await runtime.workers.drain()
+    [asked] = await state.items(runtime)
+    since = runtime.services.clock.now() - timedelta(days=7)
+    async with runtime.db.transaction() as uow:
+        item = await uow.backlog.by_id(item_id=asked.id)
+        assert item is not None
+        workspace_id, anna = item.workspace_id, item.request.stakeholder_id
+        item.status = ItemStatus.QUEUED  # answered, say
+        await uow.session.flush()
+        probe = {"person_id": anna, "since": since, "workspace_id": workspace_id}
+        assert await uow.backlog.awaiting_answer(**probe) is None
+
+        item.status = ItemStatus.NEEDS_INFO  # and asked again, in the same transaction
+        await uow.session.flush()
+        assert await uow.backlog.awaiting_answer(**probe) is item

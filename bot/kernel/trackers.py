@@ -7,6 +7,7 @@ Each tracker is an adapter under adapters/trackers/; it is built from a workspac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,6 +49,104 @@ class NewTrackerItem:
     top: bool  # at the top of the backlog, else at the bottom
 
 
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "could",
+        "for",
+        "from",
+        "get",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "should",
+        "so",
+        "that",
+        "the",
+        "their",
+        "there",
+        "this",
+        "to",
+        "us",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "op",
+        "te",
+        "dat",
+        "die",
+        "is",
+        "in",
+        "voor",
+        "met",
+        "niet",
+        "zijn",
+        "maar",
+        "ook",
+        "als",
+        "bij",
+        "nog",
+        "wel",
+        "kan",
+        "kunnen",
+        "graag",
+        "we",
+        "wij",
+        "ons",
+        "onze",
+        "je",
+        "jij",
+        "uw",
+        "aan",
+        "er",
+        "om",
+    ]
+)
+
+
+def search_terms(text: str, most: int = 3) -> str:
+    """A request's most telling words for a tracker's text search (which mostly wants them
+    all): letters and digits only, no stop words, the longest first, at most ``most``."""
+    words = [w for w in re.findall(r"[^\W_]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
+    longest = sorted(dict.fromkeys(words), key=len, reverse=True)[:most]
+    return " ".join(w for w in dict.fromkeys(words) if w in longest)
+
+
 def same_words(one: str, other: str) -> bool:
     """Whether two texts say the same, however the tracker spaced or wrapped them."""
     return one.split() == other.split()
@@ -59,6 +158,15 @@ class TrackerRef:
 
     key: str
     url: str
+
+
+@dataclass(frozen=True)
+class TrackerMatch:
+    """An open item the tracker's search found: maybe what a new request asks for already."""
+
+    key: str
+    url: str
+    title: str
 
 
 class TrackerRefusedError(HeatshieldError):
@@ -100,6 +208,11 @@ class Tracker(Protocol):
         """Whether the item's latest comments hold this one (compared without markup and
         spacing), when an earlier ``comment``'s answer was lost (a time-out): looked for
         before commenting again, so the stakeholder's reply is not posted twice."""
+        ...
+
+    async def search(self, words: str, limit: int = 5) -> list[TrackerMatch]:
+        """The open items (not done, not dropped) that the tracker's own search finds for
+        these words, best first: what a new request may repeat."""
         ...
 
     async def state(self, key: str) -> TrackerState | None:

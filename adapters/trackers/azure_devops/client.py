@@ -22,10 +22,12 @@ from adapters.trackers.http import Headers, call
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import (
     NewTrackerItem,
+    TrackerMatch,
     TrackerRef,
     TrackerRefusedError,
     TrackerSettings,
     same_words,
+    search_terms,
 )
 
 PAT_SETTING = "HEATSHIELD_AZURE_DEVOPS_PAT"
@@ -113,6 +115,36 @@ class AzureDevOpsTracker:
         )
         if status not in (200, 201):
             raise TrackerRefusedError(refusal(status, body))
+
+    async def search(self, words: str, limit: int = 5) -> list[TrackerMatch]:
+        """Open work items of the project whose title holds the words (WIQL)."""
+        terms = search_terms(words).replace("'", " ").split() or ["-"]
+        any_word = " OR ".join(f"[System.Title] CONTAINS WORDS '{term}'" for term in terms)
+        query = (
+            "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
+            "AND [System.State] NOT IN ('Closed', 'Removed', 'Done') "
+            f"AND ({any_word}) ORDER BY [System.ChangedDate] DESC"
+        )
+        status, _, body = await self._call(
+            "POST", f"/{self._project}/_apis/wit/wiql?$top={limit}&{API}", json={"query": query}
+        )
+        if status != 200 or not isinstance(body, dict):
+            raise TrackerRefusedError(refusal(status, body))
+        ids = [int(found["id"]) for found in body.get("workItems", [])][:limit]
+        if not ids:
+            return []
+        status, _, items = await self._call(
+            "GET",
+            f"/_apis/wit/workitems?ids={','.join(map(str, ids))}&fields=System.Title&{API}",
+        )
+        if status != 200 or not isinstance(items, dict):
+            raise TrackerRefusedError(refusal(status, items))
+        titles = {
+            int(item["id"]): str((item.get("fields") or {}).get("System.Title", ""))
+            for item in items.get("value", [])
+        }
+        refs = [(self._ref(work_item), titles.get(work_item, "")) for work_item in ids]
+        return [TrackerMatch(ref.key, ref.url, title) for ref, title in refs]
 
     async def has_comment(self, key: str, text: str) -> bool:
         """Among the work item's fifty latest comments (kept as HTML)."""

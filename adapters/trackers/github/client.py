@@ -20,10 +20,12 @@ from bot.kernel.errors import RetryLaterError
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import (
     NewTrackerItem,
+    TrackerMatch,
     TrackerRef,
     TrackerRefusedError,
     TrackerSettings,
     same_words,
+    search_terms,
 )
 
 DEFAULT_API = "https://api.github.com"
@@ -109,6 +111,20 @@ class GitHubTracker:
             _, _, found = await self._get(path, params={"per_page": "100", "page": last})
         comments = found if isinstance(found, list) else []
         return any(same_words(str(c.get("body", "")), text) for c in comments[-100:])
+
+    async def search(self, words: str, limit: int = 5) -> list[TrackerMatch]:
+        """Open issues of the repository (pull requests aside) that GitHub's search finds with
+        any of the words (best match first; the caller judges how close each is)."""
+        terms = " OR ".join(search_terms(words).split())
+        query = f"repo:{self._repo} is:issue is:open {terms}"
+        _, _, found = await self._get("/search/issues", params={"q": query, "per_page": "10"})
+        return [
+            TrackerMatch(
+                f"{self._repo}#{issue['number']}", str(issue["html_url"]), str(issue["title"])
+            )
+            for issue in found.get("items", [])
+            if "pull_request" not in issue
+        ][:limit]
 
     async def state(self, key: str) -> TrackerState | None:
         number = key.rpartition("#")[2]

@@ -21,10 +21,12 @@ from adapters.trackers.jira.webhook import plain_text, state_of
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import (
     NewTrackerItem,
+    TrackerMatch,
     TrackerRef,
     TrackerRefusedError,
     TrackerSettings,
     same_words,
+    search_terms,
 )
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,26 @@ class JiraTracker:
         )
         if status != 201:
             raise TrackerRefusedError(refusal(status, body))
+
+    async def search(self, words: str, limit: int = 5) -> list[TrackerMatch]:
+        """Open issues of the project that Jira's text search finds."""
+        terms = search_terms(words).replace("\\", " ").replace('"', " ")
+        jql = (
+            f'project = "{self._project}" AND statusCategory != Done AND text ~ "{terms}" '
+            "ORDER BY updated DESC"
+        )
+        found = await self._json(
+            "GET", "/rest/api/3/search/jql",
+            params={"jql": jql, "fields": "summary", "maxResults": str(limit)},
+        )  # fmt: skip
+        return [
+            TrackerMatch(
+                str(issue["key"]),
+                f"{self._site}/browse/{issue['key']}",
+                str((issue.get("fields") or {}).get("summary", "")),
+            )
+            for issue in found.get("issues", [])
+        ][:limit]
 
     async def has_comment(self, key: str, text: str) -> bool:
         """Among the issue's fifty latest comments."""

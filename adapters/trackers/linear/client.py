@@ -17,10 +17,12 @@ from bot.kernel.errors import RetryLaterError
 from bot.kernel.events import TrackerState
 from bot.kernel.trackers import (
     NewTrackerItem,
+    TrackerMatch,
     TrackerRef,
     TrackerRefusedError,
     TrackerSettings,
     same_words,
+    search_terms,
 )
 
 DEFAULT_API = "https://api.linear.app/graphql"
@@ -42,6 +44,12 @@ FIND = """query Find($team: String!, $link: String!) {
 }"""
 
 
+SEARCH = """query Search($term: String!, $team: String!, $first: Int!) {
+  searchIssues(term: $term, first: $first, filter: { team: { key: { eq: $team } },
+               state: { type: { nin: ["completed", "canceled"] } } }) {
+    nodes { identifier url title }
+  }
+}"""
 COMMENTS = """query Comments($id: String!) {
   issue(id: $id) { comments(last: 50) { nodes { body } } }
 }"""
@@ -111,6 +119,15 @@ class LinearTracker:
         done = await self._query(COMMENT, input={"issueId": issue["id"], "body": text})
         if not done["commentCreate"].get("success"):
             raise TrackerRefusedError("Linear did not add the comment")
+
+    async def search(self, words: str, limit: int = 5) -> list[TrackerMatch]:
+        """Open issues of the team that Linear's search finds."""
+        data = await self._query(SEARCH, term=search_terms(words), team=self._team, first=limit)
+        nodes = ((data or {}).get("searchIssues") or {}).get("nodes") or []
+        return [
+            TrackerMatch(str(node["identifier"]), str(node["url"]), str(node.get("title", "")))
+            for node in nodes
+        ][:limit]
 
     async def has_comment(self, key: str, text: str) -> bool:
         """Among the issue's fifty latest comments."""

@@ -31,6 +31,7 @@ class FakeAzureDevOps:
         app.router.add_post(f"/{ORG}/{{project}}/_apis/wit/workitems/{{type}}", self.create)
         app.router.add_post(f"/{ORG}/{{project}}/_apis/wit/wiql", self.wiql)
         app.router.add_get(f"/{ORG}/_apis/wit/workitems/{{id}}", self.work_item)
+        app.router.add_get(f"/{ORG}/_apis/wit/workitems", self.work_items)
         comments = f"/{ORG}/{{project}}/_apis/wit/workItems/{{id}}/comments"
         app.router.add_post(comments, self.comment)
         app.router.add_get(comments, self.comments_of)
@@ -91,7 +92,14 @@ class FakeAzureDevOps:
         if not self._authorised(request):
             return self._sign_in()
         query = (await request.json())["query"]
-        if "CONTAINS" in query:
+        if "CONTAINS WORDS" in query:  # any of the words in the title, open items only
+            words = [part.split("'")[0].lower() for part in query.split("CONTAINS WORDS '")[1:]]
+            ids = [
+                i for i, f in self.items.items()
+                if f["System.State"] not in ("Closed", "Removed", "Done")
+                and any(w in str(f.get("System.Title", "")).lower() for w in words)
+            ]  # fmt: skip
+        elif "CONTAINS" in query:
             wanted = query.split("CONTAINS '")[1].rstrip("'")
             ids = [i for i, f in self.items.items() if wanted in str(f.get("System.Description"))]
         else:
@@ -114,6 +122,19 @@ class FakeAzureDevOps:
             )  # fmt: skip
         fields = {"System.TeamProject": PROJECT, **self.items[work_item]}
         return web.json_response({"id": work_item, "rev": 1, "fields": fields})
+
+    async def work_items(self, request: web.Request) -> web.Response:
+        """Several work items by id (`ids=1,2`), with the fields asked for."""
+        if not self._authorised(request):
+            return self._sign_in()
+        ids = [int(i) for i in request.query.get("ids", "").split(",") if i]
+        wanted = request.query.get("fields", "").split(",")
+        value = [
+            {"id": i, "rev": 1, "fields": {k: v for k, v in self.items[i].items() if k in wanted}}
+            for i in ids
+            if i in self.items
+        ]
+        return web.json_response({"count": len(value), "value": value})
 
     async def comment(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -120,7 +120,18 @@ class FakeGitHub:
             return self._unauthorised()
         quoted = query.split('"')[1] if query.count('"') >= 2 else ""
         indexed = self.issues[: self.indexed]
-        found = [issue for issue in indexed if quoted and quoted in (issue["body"] or "")]
+        if quoted:
+            found = [issue for issue in indexed if quoted in (issue["body"] or "")]
+        else:  # words joined by OR: open issues with any, those with most first
+            words = [w.lower() for w in query.split() if ":" not in w and w != "OR"]
+
+            def hits(issue: dict[str, Any]) -> int:
+                text = f"{issue['title']} {issue['body'] or ''}".lower()
+                return sum(w in text for w in words)
+
+            found = sorted(
+                (i for i in indexed if i["state"] == "open" and hits(i)), key=lambda i: -hits(i)
+            )
         return web.json_response(
             {"total_count": len(found), "incomplete_results": False, "items": found}
         )

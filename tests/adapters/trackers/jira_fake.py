@@ -84,21 +84,37 @@ class FakeJira:
             status=201,
         )  # fmt: skip
 
+    def _text_search(self, jql: str) -> list[str]:
+        """`text ~ "words"`: Jira's text search ranks issues with any of the words; here, the
+        project's issues not done whose summary holds one, most words first."""
+        words = jql.split('text ~ "')[1].split('"')[0].lower().split()
+        scored = []
+        for key, fields in self.issues.items():
+            category = self.statuses.get(key, ("new", "", None))[0]
+            hits = sum(w in str(fields.get("summary", "")).lower() for w in words)
+            if hits and category != "done":
+                scored.append((-hits, key))
+        return [key for _, key in sorted(scored)]
+
     async def search(self, request: web.Request) -> web.Response:
         jql = request.query.get("jql", "")
         self.calls.append(("GET", request.path, jql))
         if not self._authorised(request):
             return self._unauthorised()
-        if "text ~" in jql:
+        if 'text ~ "\\"' in jql:  # a phrase: the link a create wrote
             wanted = jql.split('\\"')[1]
             keys = [k for k, fields in self.issues.items() if wanted in str(fields["description"])]
+        elif "text ~" in jql:
+            keys = self._text_search(jql)
         else:
             excluded = jql.split("key != ")[1].split()[0] if "key != " in jql else None
             keys = [k for k in self.rank if k != excluded]
         limit = int(request.query.get("maxResults", "50"))
-        return web.json_response(
-            {"issues": [{"id": k, "key": k} for k in keys[:limit]], "isLast": True}
-        )
+        issues = [
+            {"id": k, "key": k, "fields": {"summary": self.issues.get(k, {}).get("summary", "")}}
+            for k in keys[:limit]
+        ]
+        return web.json_response({"issues": issues, "isLast": True})
 
     async def rank_issues(self, request: web.Request) -> web.Response:
         body = await request.json()

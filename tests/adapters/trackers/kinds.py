@@ -37,6 +37,8 @@ class Connected:
     comments: Callable[[], int] = lambda: 0  # how many comments Heatshield added
     # Comments to make, then answer 504 for, as a gateway that gave up waiting would.
     lost_comment_answers: int = 0
+    fake: Any = None  # the fake tracker itself, to put items in
+    settings: TrackerSettings | None = None
 
 
 def _adds_a_comment(request: web.Request, body: bytes) -> bool:
@@ -78,6 +80,7 @@ async def tracker(
         await put_tracker(uow, workspace, settings, "connected", runtime.services.clock.now())
     made.append(connected(base))
     made[0].comments = lambda: len(fake.comments)
+    made[0].fake, made[0].settings = fake, settings
     try:
         yield made[0]
     finally:

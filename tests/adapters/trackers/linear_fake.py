@@ -64,6 +64,16 @@ class FakeLinear:
                 "id": found.get("id", wanted), "identifier": wanted, "url": found["url"],
                 "state": state,
             }})  # fmt: skip
+        if name == "Search":
+            words = str(variables.get("term", "")).lower().split()
+            open_states = ("triage", "backlog", "unstarted", "started")
+            nodes = [
+                {"identifier": i["identifier"], "url": i["url"], "title": i.get("title", "")}
+                for i in self.issues
+                if i.get("state_type", "backlog") in open_states
+                and any(w in str(i.get("title", "")).lower() for w in words)
+            ]  # fmt: skip
+            return self._data({"searchIssues": {"nodes": nodes[: int(variables["first"])]}})
         if name == "Comment":
             comment_input = variables["input"]
             self.comments.append((comment_input["issueId"], comment_input["body"]))
@@ -88,6 +98,7 @@ class FakeLinear:
                 "identifier": f"{TEAM}-{number}",
                 "url": f"https://linear.app/acme/issue/{TEAM}-{number}",
                 "description": issue_input.get("description", ""),
+                "title": issue_input.get("title", ""),
                 "sortOrder": issue_input.get("sortOrder", 0.0),
             }
             self.issues.append(issue)

@@ -11,6 +11,8 @@ from handlers.triage.reason_texts import LATER as LATER_REASONS
 from handlers.triage.text import snippet
 from storage.models import BacklogItem, ItemStatus, ItemType, Source
 
+# The tracker's open items a card offers to merge into, at most.
+MATCHES_SHOWN = 2
 TYPE_NAMES = {
     ItemType.INCIDENT: N_("Incident"),
     ItemType.BUG: N_("Bug"),
@@ -150,6 +152,9 @@ def item_section(
                 value=f"#{duplicate.id} {duplicate.title}",
             )
         )
+    if item.tracker_matches:
+        found = "\n".join(f"{m['key']} {m['title']}" for m in item.tracker_matches)
+        fields.append(Field(label=tr.t("Maybe already in the tracker"), value=found))
     if item.pending_question:
         fields.append(Field(label=tr.t("Open question"), value=item.pending_question))
     if item.check_kind:
@@ -255,6 +260,14 @@ def decision_buttons(
     if duplicate is not None:
         buttons.append(
             Button(label=tr.t("Merge into #{id}", id=duplicate.id), action_id="merge", value=value)
+        )
+    for match in (item.tracker_matches or [])[:MATCHES_SHOWN]:
+        buttons.append(
+            Button(
+                label=tr.t("Merge into {key}", key=match["key"]),
+                action_id="merge_tracker",
+                value=f"{item.id}:{match['key']}",
+            )
         )
     buttons.append(
         Button(

@@ -20,7 +20,7 @@ from handlers.routing import DECIDER_ROLES, Incoming, route
 from handlers.triage import budget
 from handlers.triage.embedding import to_bytes
 from handlers.triage.text import words
-from storage.models import BacklogItem, ItemStatus, Person, Request, Role, Source
+from storage.models import BacklogItem, ItemStatus, Person, Request, Role, Source, TrackerJob
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,12 @@ async def take_request(
             created_at=now,
         ),
     )
+    if await ctx.uow.trackers.of_workspace(workspace_id=ctx.workspace.id) is not None:
+        # Is it in the team's tracker already? The tracker worker looks (its search).
+        await ctx.uow.trackers.add_job(
+            TrackerJob(item_id=item.id, action="search", top=False, status="pending",
+                       attempts=0, next_attempt_at=now, created_at=now)
+        )  # fmt: skip
     if breaks_through(item) and not await already_alerted(ctx, item):
         await alert_deciders(ctx, item)
     ctx.outcome = filed(item)

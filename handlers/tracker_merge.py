@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from bot.kernel.events import MessageEvent
+from bot.kernel.events import ActionEvent, InboundEvent, MessageEvent
 from bot.kernel.i18n import N_
 from handlers import outbox
 from handlers.context import Context
 from handlers.decisions import already_decided_text, close_cards, record
+from handlers.registry import on_action
 from handlers.routing import DECIDER_ROLES, Incoming, route
 from storage.models import UNDECIDED_STATUSES, ItemStatus, TrackerJob
 
@@ -44,6 +45,24 @@ async def merge_into_tracker_item(
     event: MessageEvent, ctx: Context, found: tuple[int, str]
 ) -> None:
     item_id, key = found
+    await merge_into_key(event, ctx, item_id, key)
+
+
+@on_action("merge_tracker")
+async def merge_into_found_item(event: ActionEvent, ctx: Context) -> None:
+    """ "Merge into APP-123" on the card: one of the open items the tracker's search found."""
+    item_id, _, key = event.value.partition(":")
+    if not item_id.isdigit() or not key.strip():
+        await outbox.answer(
+            ctx, event, ctx.tr.t("I can't find that request; it may have been removed.")
+        )
+        return
+    await merge_into_key(event, ctx, int(item_id), key.strip())
+
+
+async def merge_into_key(event: InboundEvent, ctx: Context, item_id: int, key: str) -> None:
+    """Merge the request into the tracker's item under ``key`` (checked by the tracker worker,
+    as a link job): said in chat or clicked on the card."""
     tr = ctx.tr
     if await ctx.uow.trackers.of_workspace(workspace_id=ctx.workspace.id) is None:
         text = tr.t(

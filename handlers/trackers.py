@@ -5,19 +5,22 @@ the request kept. Handlers see only the neutral port (bot/kernel/trackers.py).""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 
 from bot.kernel.events import TrackerEvent
 from bot.kernel.i18n import N_, Translator
 from bot.kernel.outbound import Field, OutboundMessage
-from bot.kernel.trackers import NewTrackerItem, TrackerRef, TrackerSettings
+from bot.kernel.trackers import NewTrackerItem, TrackerMatch, TrackerRef, TrackerSettings
 from handlers import outbox
+from handlers.acknowledge import refresh_cards
 from handlers.cards import item_key
 from handlers.context import Context, Services
 from handlers.decisions import tell_stakeholders
 from handlers.routing import DECIDER_ROLES
+from handlers.triage.duplicates import similarities
 from storage.models import BacklogItem, ItemStatus, Person, Workspace, WorkspaceTracker
 from storage.repositories import UnitOfWork
 
@@ -168,6 +171,40 @@ async def refused(
            "approved here; once that is put right ('heatshield tracker set'), I try again."),
         id=item.id, title=item.title, tracker=kind, problem=problem,
     )  # fmt: skip
+
+
+async def close_matches(
+    services: Services, text: str, matches: Sequence[TrackerMatch]
+) -> list[dict[str, object]]:
+    """Of what the tracker's search found, the items close enough to the request to be the
+    same, best first: scored as the triage scores a duplicate (the built-in encoder's cosine,
+    damped for short texts) against its own "maybe the same" threshold, not a new one."""
+    if not matches:
+        return []
+    triager = services.triage.triager
+    texts = [text, *(match.title for match in matches)]
+    vectors = await asyncio.to_thread(triager.embedder.embed, texts)
+    scores = similarities(
+        vectors[0], len(text.split()), vectors[1:], [len(m.title.split()) for m in matches]
+    )
+    limit = triager.model.thresholds.duplicate_ask
+    kept = sorted(
+        ((float(score), match) for score, match in zip(scores, matches, strict=True)),
+        key=lambda pair: -pair[0],
+    )
+    return [
+        {"key": m.key, "url": m.url, "title": m.title[:200], "score": round(score, 3)}
+        for score, m in kept
+        if score >= limit
+    ][:3]
+
+
+async def found_in_tracker(
+    uow: UnitOfWork, services: Services, workspace: Workspace, item: BacklogItem
+) -> None:
+    """The request's cards show the tracker's items it may repeat, with "Merge into" each."""
+    ctx = Context(uow, services, workspace, item.request.stakeholder)
+    await refresh_cards(ctx, item)
 
 
 async def tell_deciders(

@@ -250,6 +250,8 @@ class BacklogItem(Base):
     # Where the tracker says it stands (open, in_progress, done, wont_do), and when it shipped.
     tracker_state: Mapped[str | None] = mapped_column(String(16))
     shipped_at: Mapped[datetime | None]
+    # Open items of the tracker this request may repeat (key, url, title, score), best first.
+    tracker_matches: Mapped[list[Any] | None]
     # The "why" question was asked once more after a reply that did not answer it.
     question_repeated: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
@@ -404,7 +406,8 @@ class TrackerJob(Base):
     )
     # "create": make the item in the tracker; "link": merged into an item it has (target_key);
     # "comment": the stakeholder's reply (body), as a comment on the item (target_key);
-    # "check": a tracker set in chat (its settings as JSON in body), stored once it connects.
+    # "check": a tracker set in chat (its settings as JSON in body), stored once it connects;
+    # "search": the tracker's open items the new request may repeat, kept for its card.
     action: Mapped[str] = mapped_column(String(16), default="create", server_default="create")
     target_key: Mapped[str | None] = mapped_column(String(255))
     body: Mapped[str | None] = mapped_column(Text)

@@ -23,7 +23,13 @@ from bot.kernel.trackers import Tracker, TrackerRefusedError, TrackerSettings
 from bot.runtime.delivery import backoff
 from handlers import tracker_chat, trackers
 from handlers.context import Services
-from storage.models import TrackerJob, WorkspaceTracker
+from storage.models import (
+    UNDECIDED_STATUSES,
+    BacklogItem,
+    TrackerJob,
+    Workspace,
+    WorkspaceTracker,
+)
 from storage.repositories import Database
 
 log = logging.getLogger(__name__)
@@ -141,6 +147,9 @@ class TrackerJobs:
         except (TrackerRefusedError, ConfigurationError) as exc:
             await self._refuse(job_id, str(exc))
             return 0
+        if job.action == "search":
+            await self._search(job.id, item, row, workspace, tracker, claim=claim)
+            return 0  # writes nothing to the tracker: not counted
         try:
             if job.action == "comment":
                 key, body = job.target_key or "", job.body or ""
@@ -185,6 +194,43 @@ class TrackerJobs:
                 await trackers.created(uow, self._services, space, fresh, ref)
         log.info("Request #%s is %s in the tracker", item.id, ref.key)
         return 1
+
+    async def _search(
+        self,
+        job_id: int,
+        item: BacklogItem,
+        row: WorkspaceTracker,
+        workspace: Workspace,
+        tracker: Tracker,
+        *,
+        claim: datetime,
+    ) -> None:
+        """Is the new request in the tracker already? Its open items close enough to the
+        request are kept with it, and its cards offer to merge into them. A search that fails
+        for good is only logged: the request goes on without it."""
+        try:
+            found = await tracker.search(item.title)
+        except RetryLaterError as exc:
+            await self._later_by_id(job_id, exc)
+            return
+        except TrackerRefusedError as exc:
+            log.info("Searching %s for request #%s: %s", row.kind, item.id, exc.problem)
+            await self._finish(job_id, "failed", exc.problem)
+            return
+        finally:
+            await tracker.close()
+        matches = await trackers.close_matches(self._services, item.request.text, found)
+        async with self._db.transaction() as uow:
+            held = await uow.trackers.job(job_id=job_id)
+            if held is None or held.status != "pending" or held.claimed_until != claim:
+                return
+            self._close(held, "done", None)
+            fresh = await uow.backlog.by_id(item_id=item.id)
+            if fresh is None or not matches or fresh.status not in UNDECIDED_STATUSES:
+                return
+            fresh.tracker_matches = matches
+            await trackers.found_in_tracker(uow, self._services, workspace, fresh)
+        self._on_outbox()
 
     async def _check(self, job: TrackerJob, *, claim: datetime) -> int:
         """A tracker set in chat: stored once it connects (the PO hears either way)."""
@@ -293,6 +339,8 @@ class TrackerJobs:
             if held is None or held.status != "pending":
                 return
             self._close(held, "failed", problem)
+            if held.action == "search":  # the request goes on without it: nobody to tell
+                return
             if held.action == "check":
                 space = await uow.workspaces.by_id(workspace_id=held.workspace_id or 0)
                 if space is not None:

@@ -87,7 +87,7 @@ async def test_linears_rate_limit_waits_and_loses_nothing(
     item_id = await approve(client, runtime, FEATURE, "approve_bottom")
 
     assert await runtime.trackers.work_due() == 0
-    [job] = await state.tracker_jobs(runtime)
+    [job] = [j for j in await state.tracker_jobs(runtime) if j.action != "search"]
     assert (job.status, job.attempts) == ("pending", 1)
     clock.advance(timedelta(minutes=10))
     assert await runtime.trackers.work_due() == 1

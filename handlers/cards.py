@@ -153,7 +153,7 @@ def item_section(
             )
         )
     if item.tracker_matches:
-        found = "\n".join(f"{m['key']} {m['title']}" for m in item.tracker_matches)
+        found = "\n".join(f"{m['key']} {m['title']} ({m['url']})" for m in item.tracker_matches)
         fields.append(Field(label=tr.t("Maybe already in the tracker"), value=found))
     if item.pending_question:
         fields.append(Field(label=tr.t("Open question"), value=item.pending_question))

@@ -13,6 +13,8 @@ from aiohttp import web
 from playwright.async_api import Page, expect
 
 from bot.runtime.app import Runtime, create_app
+from tests.adapters.trackers.github_fake import REPO, FakeGitHub
+from tests.adapters.trackers.test_github_tracker import connect, github  # noqa: F401 - fixture
 from tests.browser import chromium
 from tests.handlers.coaching_support import contract
 from tests.handlers.test_routing import set_person
@@ -348,3 +350,38 @@ async def test_a_coaching_change_is_confirmed_in_the_page(page: Page, runtime: R
     await send(page, "coaching")
     await expect(messages.last).to_contain_text("10:00 CET")
     await expect(messages.last).not_to_contain_text("Waiting for")
+
+
+async def test_an_open_tracker_issue_like_the_request_is_offered_on_the_card(
+    page: Page,
+    runtime: Runtime,
+    github: tuple[FakeGitHub, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake, url = github
+    fake.issues.append({
+        "id": 1001, "number": 1, "title": "Customer portal login fails with a 500 error",
+        "body": "filed by the team", "state": "open", "state_reason": None, "assignees": [],
+        "labels": [], "html_url": f"https://github.com/{REPO}/issues/1",
+    })  # fmt: skip
+    fake.index()
+    await connect(runtime, url)
+    await chat_as(page, "anna")
+    await send(page, INCIDENT)
+    await runtime.trackers.work_due()  # the tracker worker's search
+    await runtime.worker.deliver_due()
+
+    await chat_as(page, "po")
+    card = page.get_by_test_id("card-section").filter(has_text=INCIDENT)
+    await expect(card.locator("dl")).to_contain_text("Maybe already in the tracker")
+    await expect(card.locator("dl")).to_contain_text(f"{REPO}#1 Customer portal login fails")
+    merge = card.get_by_role("button", name=f"Merge into {REPO}#1")
+    await expect(merge).to_be_visible()
+    await page.screenshot(path=tmp_path / "found-in-tracker.png", full_page=True)
+    if SCREENSHOT:
+        shutil.copy(tmp_path / "found-in-tracker.png", SCREENSHOT)
+
+    await merge.click()
+    await expect(page.get_by_test_id("message").last).to_contain_text(
+        f"into {REPO}#1; once the tracker confirms it"
+    )

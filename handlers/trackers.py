@@ -133,8 +133,7 @@ async def link_refused(
     request is not merged into what could not be checked; it waits for a decision again, and
     the PO hears why."""
     item.status = ItemStatus.QUEUED
-    row = await uow.trackers.of_workspace(workspace_id=workspace.id)
-    kind = KIND_NAMES.get(row.kind, row.kind) if row else "?"
+    kind = await tracker_name(uow, workspace)
     await tell_deciders(
         uow, services, workspace,
         N_('{tracker} would not show me {key} ({problem}), so #{id} "{title}" was not merged; '
@@ -163,14 +162,19 @@ async def refused(
 ) -> None:
     """The tracker will not take the item: the PO and delegates hear why, in plain words; the
     request stays approved here."""
-    row = await uow.trackers.of_workspace(workspace_id=workspace.id)
-    kind = KIND_NAMES.get(row.kind, row.kind) if row else "?"
+    kind = await tracker_name(uow, workspace)
     await tell_deciders(
         uow, services, workspace,
         N_('I could not create #{id} "{title}" in {tracker}: {problem}. The request stays '
            "approved here; once that is put right ('heatshield tracker set'), I try again."),
         id=item.id, title=item.title, tracker=kind, problem=problem,
     )  # fmt: skip
+
+
+async def tracker_name(uow: UnitOfWork, workspace: Workspace) -> str:
+    """The workspace's tracker as people name it ("Jira"), "?" when it has none any more."""
+    row = await uow.trackers.of_workspace(workspace_id=workspace.id)
+    return KIND_NAMES.get(row.kind, row.kind) if row else "?"
 
 
 async def close_matches(

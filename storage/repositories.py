@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.coaching_repositories import CoachingRepository
 from storage.db import READ_ONLY, dialect_insert, dialect_name, hold_exclusively, writer_lock
@@ -41,6 +42,16 @@ from storage.plan_changes import plan_again
 from storage.tracker_repositories import TrackerRepository
 
 _memo = memo_of
+
+
+def _question_open_since(since: datetime) -> tuple[ColumnElement[bool], ...]:
+    """An item whose question to its stakeholder, asked since then, still waits."""
+    asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
+    return (
+        BacklogItem.status == ItemStatus.NEEDS_INFO,
+        BacklogItem.pending_question.is_not(None),
+        asked >= since,
+    )
 
 
 class WorkspaceRepository:
@@ -398,7 +409,6 @@ class BacklogRepository:
         locked on PostgreSQL, so an answer and a decision at the same moment cannot both win.
         Given the workspace, who has a question open there is read once per transaction (a
         batch asks it of every event), and only they are looked up further."""
-        asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
         if workspace_id is not None and not await self._may_await(workspace_id, person_id, since):
             return None
         # Asked of every direct message, and mostly there is none: the id alone first, the
@@ -406,12 +416,7 @@ class BacklogRepository:
         item_id = await self._session.scalar(
             select(BacklogItem.id)
             .join(Request, BacklogItem.request_id == Request.id)
-            .where(
-                Request.stakeholder_id == person_id,
-                BacklogItem.status == ItemStatus.NEEDS_INFO,
-                BacklogItem.pending_question.is_not(None),
-                asked >= since,
-            )
+            .where(Request.stakeholder_id == person_id, *_question_open_since(since))
             .order_by(BacklogItem.id.desc())
             .limit(1)
         )
@@ -435,16 +440,10 @@ class BacklogRepository:
         memo = _memo(self._session)
         key = ("awaiting", workspace_id)
         if key not in memo:
-            asked = func.coalesce(BacklogItem.decided_at, BacklogItem.created_at)
             rows = await self._session.scalars(
                 select(Request.stakeholder_id)
                 .join(BacklogItem, BacklogItem.request_id == Request.id)
-                .where(
-                    Request.workspace_id == workspace_id,
-                    BacklogItem.status == ItemStatus.NEEDS_INFO,
-                    BacklogItem.pending_question.is_not(None),
-                    asked >= since,
-                )
+                .where(Request.workspace_id == workspace_id, *_question_open_since(since))
                 .distinct()
             )
             memo[key] = set(rows.all())

@@ -359,12 +359,7 @@ async def test_an_open_tracker_issue_like_the_request_is_offered_on_the_card(
     tmp_path: Path,
 ) -> None:
     fake, url = github
-    fake.issues.append({
-        "id": 1001, "number": 1, "title": "Customer portal login fails with a 500 error",
-        "body": "filed by the team", "state": "open", "state_reason": None, "assignees": [],
-        "labels": [], "html_url": f"https://github.com/{REPO}/issues/1",
-    })  # fmt: skip
-    fake.index()
+    fake.add_issue("Customer portal login fails with a 500 error")
     await connect(runtime, url)
     await chat_as(page, "anna")
     await send(page, INCIDENT)

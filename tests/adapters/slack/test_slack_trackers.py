@@ -10,7 +10,7 @@ import pytest
 from bot.runtime.app import Runtime
 from tests.adapters.slack.conftest import TEAM, Slack, click
 from tests.adapters.slack.test_slack_loop import INCIDENT_DM, incident
-from tests.adapters.trackers.kinds import KINDS, tracker
+from tests.adapters.trackers.kinds import KINDS, done_delivered_twice, tracker
 from tests.adapters.trackers.test_github_webhooks import handle_stored
 from tests.playground import Playground
 
@@ -37,12 +37,7 @@ async def test_approved_in_slack_created_in_the_tracker_and_shipped_back_to_the_
         told = slack.fake.posts(INCIDENT_DM)[-1]
         assert f"as {connected.key}: {connected.url}" in told["text"]
 
-        accepted = []
-        for _ in range(2):  # the tracker delivers it again: a duplicate, stored once
-            response = await connected.done(client.http, "delivery-1")
-            assert response.status == 200
-            accepted.append((await response.json())["accepted"])
-        assert accepted == [1, 0]
+        assert await done_delivered_twice(connected, client.http) == [1, 0], "stored once"
         await handle_stored(runtime)
         await slack.settle()
         shipped = [p for p in slack.fake.posts(INCIDENT_DM) if "has shipped" in p["text"]]

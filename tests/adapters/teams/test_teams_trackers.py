@@ -9,7 +9,7 @@ import pytest
 from bot.runtime.app import Runtime
 from tests.adapters.teams.conftest import ANNA_CHAT, TENANT, FakeConnector, Teams, submit_data
 from tests.adapters.teams.test_teams_loop import incident_card, po_submit
-from tests.adapters.trackers.kinds import KINDS, tracker
+from tests.adapters.trackers.kinds import KINDS, done_delivered_twice, tracker
 from tests.adapters.trackers.test_github_webhooks import handle_stored
 from tests.playground import Playground
 
@@ -35,12 +35,7 @@ async def test_approved_in_teams_created_in_the_tracker_and_shipped_back_to_the_
         assert connected.created() == 1
         assert f"as {connected.key}: {connected.url}" in connector.texts(ANNA_CHAT)[-1]
 
-        accepted = []
-        for _ in range(2):  # the tracker delivers it again: a duplicate, stored once
-            response = await connected.done(client.http, "delivery-1")
-            assert response.status == 200
-            accepted.append((await response.json())["accepted"])
-        assert accepted == [1, 0]
+        assert await done_delivered_twice(connected, client.http) == [1, 0], "stored once"
         await handle_stored(runtime)
         shipped = [text for text in connector.texts(ANNA_CHAT) if "has shipped" in text]
         assert len(shipped) == 1, "told once, in the chat where she asked"

@@ -33,6 +33,17 @@ class FakeGitHub:
         self.comments: list[tuple[int, str]] = []
         self.indexed = 0  # how many issues the search index holds so far
 
+    def add_issue(self, title: str, state: str = "open", body: str = "filed by the team") -> int:
+        """An issue the team filed in GitHub (indexed for the search); its number."""
+        number = len(self.issues) + 1
+        self.issues.append({
+            "id": 1000 + number, "number": number, "title": title, "body": body,
+            "state": state, "state_reason": None, "assignees": [], "labels": [],
+            "html_url": f"https://github.com/{REPO}/issues/{number}",
+        })  # fmt: skip
+        self.index()
+        return number
+
     def index(self) -> None:
         """The search index catches up with every issue made so far."""
         self.indexed = len(self.issues)

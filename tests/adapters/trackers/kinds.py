@@ -41,6 +41,17 @@ class Connected:
     settings: TrackerSettings | None = None
 
 
+async def done_delivered_twice(connected: Connected, client: TestClient) -> list[int]:  # type: ignore[type-arg]
+    """The tracker's "done" webhook delivered twice under one delivery id (as trackers do
+    after a time-out): how many events each delivery added (1, then 0 for the duplicate)."""
+    accepted = []
+    for _ in range(2):
+        response = await connected.done(client, "delivery-1")
+        assert response.status == 200
+        accepted.append((await response.json())["accepted"])
+    return accepted
+
+
 def _adds_a_comment(request: web.Request, body: bytes) -> bool:
     if request.method != "POST":
         return False

@@ -16,16 +16,6 @@ from tests.playground import Playground
 INCIDENT = "The customer portal shows a 500 error on login since 10:00, nobody can get in!"
 
 
-def issue(fake: FakeGitHub, title: str, state: str = "open") -> None:
-    number = len(fake.issues) + 1
-    fake.issues.append({
-        "id": 1000 + number, "number": number, "title": title, "body": "filed by the team",
-        "state": state, "state_reason": None, "assignees": [], "labels": [],
-        "html_url": f"https://github.com/{REPO}/issues/{number}",
-    })  # fmt: skip
-    fake.index()
-
-
 async def po_card(client: Playground, item_id: int) -> dict[str, Any]:
     cards = [m for m in await client.inbox("po") if f"#{item_id} " in str(m.get("sections"))]
     assert cards, "the PO has the request's card"
@@ -43,8 +33,8 @@ async def test_an_open_issue_like_the_request_is_offered_and_merged_into_with_a_
     github: tuple[FakeGitHub, str],  # noqa: F811
 ) -> None:
     fake, url = github
-    issue(fake, "Dark mode for the settings page")
-    issue(fake, "Customer portal login fails with a 500 error")
+    fake.add_issue("Dark mode for the settings page")
+    fake.add_issue("Customer portal login fails with a 500 error")
     await connect(runtime, url)
 
     await client.say("anna", INCIDENT)
@@ -79,7 +69,7 @@ async def test_a_search_the_tracker_refuses_leaves_the_request_as_it_was(
     monkeypatch: Any,
 ) -> None:
     fake, url = github
-    issue(fake, "Customer portal login fails with a 500 error")
+    fake.add_issue("Customer portal login fails with a 500 error")
     await connect(runtime, url)
     monkeypatch.setenv("HEATSHIELD_GITHUB_TOKEN", "ghp_revoked")
 

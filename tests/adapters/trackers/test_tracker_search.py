@@ -20,13 +20,8 @@ def put_items(connected: Connected) -> tuple[str, str]:
     """An open item and a finished one with the same title; their keys."""
     fake = connected.fake
     if connected.kind == "github":
-        for number, state in ((1, "open"), (2, "closed")):
-            fake.issues.append({
-                "id": 1000 + number, "number": number, "title": TITLE, "body": "filed by the team",
-                "state": state, "state_reason": None, "assignees": [], "labels": [],
-                "html_url": f"https://github.com/acme/shop/issues/{number}",
-            })  # fmt: skip
-        fake.index()
+        fake.add_issue(TITLE)
+        fake.add_issue(TITLE, state="closed")
         return "acme/shop#1", "acme/shop#2"
     if connected.kind == "jira":
         fake.issues["APP-7"] = {"summary": TITLE, "description": {}}

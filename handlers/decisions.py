@@ -119,14 +119,20 @@ async def close_cards(ctx: Context, item: BacklogItem, outcome_msgid: str, **par
 Compose = Callable[[Translator, BacklogItem, Person], str]
 
 
-async def tell_stakeholders(ctx: Context, item: BacklogItem, compose: Compose) -> None:
+async def tell_stakeholders(
+    ctx: Context, item: BacklogItem, compose: Compose, *, answerable: bool = False
+) -> None:
     """The item's stakeholder, and those of every request merged into it (also via another
-    merged request), each in their own words."""
+    merged request), each in their own words. ``answerable``: each message is kept as about
+    its request, so a reply in its thread is an answer on the request (a tracker's note)."""
     for subject in (item, *await merged_chain(ctx, item)):
         stakeholder = subject.request.stakeholder
         text = compose(ctx.translator_for(stakeholder), subject, stakeholder)
         conversation = ConversationRef.model_validate(subject.request.conversation)
-        await outbox.send(ctx, conversation, OutboundMessage(text=text), recipient=stakeholder)
+        await outbox.send(
+            ctx, conversation, OutboundMessage(text=text), recipient=stakeholder,
+            item_ids=[subject.id] if answerable else (),
+        )  # fmt: skip
 
 
 async def merged_chain(ctx: Context, item: BacklogItem) -> list[BacklogItem]:

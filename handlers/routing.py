@@ -44,6 +44,7 @@ ORDER = (
     "coaching",
     "too long",  # longer than a request may be
     "small talk",  # hello, thanks, ok, bye: a friendly word back, never a request or an answer
+    "tracker thread reply",  # a reply in the thread of a note from the team: an answer on it
     "prompt answer",  # the answer to the bot's open coaching question (direct messages)
     "question answer",  # the answer to the triage's question to the stakeholder, if it can wait
     "new request",  # everything else

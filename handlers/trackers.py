@@ -276,7 +276,7 @@ async def relay_comment(
             text=text,
         )
 
-    await tell_stakeholders(ctx, item, compose)
+    await tell_stakeholders(ctx, item, compose, answerable=True)
     return f"a comment on {key} relayed to the stakeholders of request #{item.id}"
 
 
@@ -315,5 +315,5 @@ async def tracker_moved(
     def compose(tr: Translator, subject: BacklogItem, _: Person) -> str:
         return tr.t(msgid, title=subject.title, key=key)
 
-    await tell_stakeholders(ctx, item, compose)
+    await tell_stakeholders(ctx, item, compose, answerable=True)
     return f"request #{item.id} ({key}) moved to {state}: stakeholders told"

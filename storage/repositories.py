@@ -685,6 +685,23 @@ class OutboxRepository:
             select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
         )
 
+    async def items_of_sent(
+        self, *, platform: str, delivered_ref: str, recipient_id: int
+    ) -> Sequence[int]:
+        """The items a message sent to this person was about, by the reference its platform
+        gave it (none when no such message was sent to them)."""
+        return (
+            await self._session.scalars(
+                select(CardItem.item_id)
+                .join(OutboxMessage, OutboxMessage.id == CardItem.outbox_id)
+                .where(
+                    OutboxMessage.platform == platform,
+                    OutboxMessage.delivered_ref == delivered_ref,
+                    OutboxMessage.recipient_id == recipient_id,
+                )
+            )
+        ).all()
+
     async def show_items(self, *, outbox_id: int, item_ids: Sequence[int]) -> None:
         """The sent card shows these items now (another page of a list), no longer others."""
         await self._session.execute(delete(CardItem).where(CardItem.outbox_id == outbox_id))

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from bot.kernel.events import MessageEvent
 from bot.kernel.i18n import N_, Translator
-from bot.kernel.trackers import TrackerSettings
+from bot.kernel.trackers import DEFAULT_URLS, TrackerSettings
 from handlers import outbox
 from handlers.context import Context, Services
 from handlers.routing import DECIDER_ROLES, Incoming, route
@@ -21,7 +21,6 @@ from handlers.trackers import KIND_NAMES, tell_deciders, tell_deciders_in_words
 from storage.models import TrackerJob, Workspace
 from storage.repositories import UnitOfWork
 
-DEFAULT_URLS = {"github": "https://api.github.com", "linear": "https://api.linear.app/graphql"}
 COMMAND = re.compile(r"^\s*tracker(?:\s+(?P<kind>[\w-]+)(?:\s+(?P<rest>.*\S))?)?\s*$", re.I)
 URL = r"https?://[^\s/]+(?:/[^\s]*)?"
 # Per kind, what follows it: the place (and, where the tracker has no single cloud address,
@@ -152,6 +151,18 @@ async def connected(
         return " ".join(said)
 
     await tell_deciders_in_words(uow, services, workspace, compose)
+
+
+async def host_refused(
+    uow: UnitOfWork, services: Services, workspace: Workspace, host: str
+) -> None:
+    await tell_deciders(
+        uow, services, workspace,
+        N_("The tracker is not set: {host} is not a tracker address that may be set in chat "
+           "(HEATSHIELD_TRACKER_HOSTS); nothing was sent there. Ask whoever runs Heatshield "
+           "to add it, or to set the tracker with 'heatshield tracker set'."),
+        host=host,
+    )  # fmt: skip
 
 
 async def not_connected(

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_name
+from storage.memo import memo_of
 from storage.models import BacklogItem, TrackerJob, WorkspaceTracker
 
 
@@ -17,7 +18,14 @@ class TrackerRepository:
         self._session = session
 
     async def of_workspace(self, *, workspace_id: int) -> WorkspaceTracker | None:
-        return await self._session.get(WorkspaceTracker, workspace_id)
+        """The workspace's tracker setting; read once per transaction, also when there is
+        none (every new request asks, and the session does not remember a miss)."""
+        memo = memo_of(self._session)
+        key = ("tracker", workspace_id)
+        if key not in memo:
+            memo[key] = await self._session.get(WorkspaceTracker, workspace_id)
+        found: WorkspaceTracker | None = memo[key]
+        return found
 
     async def with_place(self, *, kind: str, place: str) -> Sequence[WorkspaceTracker]:
         """The workspaces whose tracker is this project, repository or team."""
@@ -67,7 +75,9 @@ class TrackerRepository:
 
     async def put(self, tracker: WorkspaceTracker) -> WorkspaceTracker:
         """Set the workspace's tracker, in place of the one it had."""
-        return await self._session.merge(tracker)
+        merged = await self._session.merge(tracker)
+        memo_of(self._session)[("tracker", tracker.workspace_id)] = merged
+        return merged
 
     async def add_job(self, job: TrackerJob) -> TrackerJob:
         self._session.add(job)

@@ -9,9 +9,8 @@ import click
 
 from bot.cli.common import with_database
 from bot.kernel.errors import ConfigurationError
-from bot.kernel.trackers import KINDS, TrackerRefusedError, TrackerSettings
+from bot.kernel.trackers import DEFAULT_URLS, KINDS, TrackerRefusedError, TrackerSettings
 
-DEFAULT_URLS = {"github": "https://api.github.com", "linear": "https://api.linear.app/graphql"}
 NEEDS = {
     "jira": ("url", "project"),
     "azure-devops": ("url", "project"),

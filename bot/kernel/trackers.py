@@ -15,6 +15,8 @@ from bot.kernel.errors import HeatshieldError
 from bot.kernel.events import TrackerState
 
 KINDS = ("jira", "azure-devops", "github", "linear")
+# Where a tracker's API is when none is given (Jira and Azure DevOps have a site per team).
+DEFAULT_URLS = {"github": "https://api.github.com", "linear": "https://api.linear.app/graphql"}
 
 
 @dataclass(frozen=True)

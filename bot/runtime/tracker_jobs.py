@@ -237,8 +237,13 @@ class TrackerJobs:
         settings = TrackerSettings(**json.loads(job.body or "{}"))
         host = urlsplit(settings.url).hostname or ""
         if not any(host == h or host.endswith(f".{h}") for h in self._allowed_hosts):
-            await self._refuse(job.id, f"{host or settings.url} is not a tracker address that "
-                               "may be set in chat (HEATSHIELD_TRACKER_HOSTS)")  # fmt: skip
+            async with self._db.transaction() as uow:
+                held = await uow.trackers.job(job_id=job.id)
+                space = await uow.workspaces.by_id(workspace_id=job.workspace_id or 0)
+                if held is not None and space is not None:
+                    self._close(held, "failed", f"{host}: not in HEATSHIELD_TRACKER_HOSTS")
+                    await tracker_chat.host_refused(uow, self._services, space, host or "?")
+            self._on_outbox()
             return 0
         try:
             tracker = self._factory(settings)
